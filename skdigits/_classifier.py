@@ -1,0 +1,719 @@
+"""The estimator: parameters, validation, labels, init and fit orchestration."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from skdigits._backends import BACKENDS, get_backend
+from skdigits._canonical import collapse_rows
+from skdigits._network import (
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    forward_logits,
+    initial_theta,
+    log_proba_from_logits,
+    pack,
+    split,
+)
+from skdigits._optimize import (
+    FULL_BATCH_SOLVERS,
+    MINIBATCH_SOLVERS,
+    SOLVERS,
+    minimize_full_batch,
+    minimize_minibatch,
+)
+
+try:  # scikit-learn >= 1.9: progress bars and monitors through callbacks
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - older scikit-learn
+
+    class CallbackSupportMixin:
+        """Stand-in for scikit-learn < 1.9, which has no callback API."""
+
+
+def _is_minibatch(estimator):
+    if estimator.solver not in MINIBATCH_SOLVERS:
+        raise AttributeError(
+            f"partial_fit is only available for the minibatch solvers "
+            f"{MINIBATCH_SOLVERS}, not solver={estimator.solver!r}."
+        )
+    return True
+
+
+class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
+    """Multi-layer perceptron classifier trained by backpropagation.
+
+    The defaults are the network of exercise 4 of the Machine Learning course:
+    one hidden layer of 25 sigmoid units, one sigmoid output unit per class, the
+    binary cross-entropy summed over the outputs and averaged over the samples,
+    an L2 penalty ``alpha / (2 m)`` on the non-bias weights with ``alpha = 1``,
+    and every initial weight drawn uniformly in ``[-0.12, 0.12]``.
+
+    The objective minimised is
+
+    .. math::
+
+        J(\\theta) = \\frac{\\sum_i s_i \\ell_i}{\\sum_i s_i}
+        + \\frac{\\alpha}{2 \\sum_i s_i} \\sum_{l} \\lVert W_l \\rVert_F^2
+
+    with sample weights :math:`s_i` (all one by default). With unit weights it
+    is exactly the course's cost and the loss of scikit-learn's
+    :class:`~sklearn.neural_network.MLPClassifier` fed one-hot targets.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(25,)
+        Number of units of each hidden layer.
+
+    activation : {'logistic', 'tanh', 'relu'}, default='logistic'
+        Activation of the hidden units.
+
+    out_activation : {'logistic', 'softmax'}, default='logistic'
+        ``'logistic'``: one sigmoid unit per class and the binary cross-entropy
+        summed over the units (the course's cost). ``'softmax'``: a softmax layer
+        and the categorical cross-entropy.
+
+    solver : {'lbfgs', 'cg', 'tnc', 'sgd', 'adam'}, default='lbfgs'
+        ``'lbfgs'``, ``'cg'`` (nonlinear conjugate gradient, the family of the
+        course's ``fmincg``) and ``'tnc'`` (truncated Newton) are full-batch
+        solvers from :func:`scipy.optimize.minimize`; ``'sgd'`` and ``'adam'``
+        are minibatch solvers.
+
+    alpha : float, default=1.0
+        Strength of the L2 penalty: the course's ``lambda``.
+
+    backend : {'numpy', 'keras'}, default='numpy'
+        Engine computing the loss and its gradient. Both compute the same
+        objective; the fitted state is NumPy arrays either way.
+
+    init : {'uniform', 'glorot'} or list of ndarray, default='uniform'
+        ``'uniform'``: every weight, bias included, uniform in
+        ``[-epsilon_init, epsilon_init]``, as the course's
+        ``randInitializeWeights``. ``'glorot'``: uniform with the Glorot bound
+        ``sqrt(6 / (fan_in + fan_out))``. A list gives the initial weights
+        themselves, one course-layout matrix of shape ``(n_out, 1 + n_in)``
+        (bias in column 0) per layer.
+
+    epsilon_init : float, default=0.12
+        Half-width of the ``'uniform'`` initialisation interval.
+
+    max_iter : int, default=200
+        Maximum number of iterations (epochs for ``'sgd'`` and ``'adam'``).
+
+    tol : float, default=1e-4
+        Tolerance: gradient norm for the full-batch solvers, loss (or validation
+        score) improvement for the minibatch solvers and early stopping.
+
+    batch_size : int or 'auto', default='auto'
+        Minibatch size for ``'sgd'`` and ``'adam'``; ``'auto'`` is
+        ``min(200, n_samples)``.
+
+    learning_rate_init : float, default=0.001
+        Step size of ``'sgd'`` and ``'adam'``.
+
+    momentum : float, default=0.9
+        Momentum of ``'sgd'``.
+
+    nesterovs_momentum : bool, default=True
+        Whether ``'sgd'`` uses Nesterov's momentum.
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first-moment estimate.
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second-moment estimate.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    shuffle : bool, default=True
+        Whether the minibatch solvers shuffle the samples every epoch.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified) and
+        stop once the validation accuracy has not improved by ``tol`` for
+        ``n_iter_no_change`` iterations; the best weights are kept. Works with
+        every solver.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    n_iter_no_change : int, default=10
+        Iterations without improvement before stopping (early stopping, and
+        the minibatch solvers' convergence test).
+
+    class_weight : dict or 'balanced', default=None
+        Weights per class, multiplied into the sample weights.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the validation split and the shuffling.
+        The same integer gives bit-identical fits.
+
+    warm_start : bool, default=False
+        Start the next ``fit`` from the current weights.
+
+    verbose : int, default=0
+        Print one line per iteration when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix of layer ``i``, of shape
+        ``(n_in, n_out)``.
+
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer ``i``, of shape
+        ``(n_out,)``.
+
+    loss_ : float
+        Objective value at the returned weights.
+
+    loss_curve_ : list of float
+        Objective after each iteration (each epoch for the minibatch solvers),
+        since the weights were initialised.
+
+    n_iter_ : int
+        Number of iterations run since the weights were initialised.
+
+    validation_scores_ : list of float or None
+        Validation accuracy after each iteration, with ``early_stopping``.
+
+    best_validation_score_ : float or None
+        Best validation accuracy, with ``early_stopping``.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output units (one per class).
+
+    out_activation_ : str
+        Output activation used.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : scikit-learn's MLP, same penalty.
+
+    Examples
+    --------
+    >>> from skdigits import MLPDigitClassifier
+    >>> from skdigits.datasets import load_digits
+    >>> X, y = load_digits(size=8, return_X_y=True)
+    >>> clf = MLPDigitClassifier(random_state=0).fit(X, y)
+    >>> clf.score(X, y)
+    0.9...
+    >>> clf.predict_proba(X[:1]).sum()
+    np.float64(1.0...)
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "out_activation": [StrOptions(set(OUTPUT_ACTIVATIONS))],
+        "solver": [StrOptions(set(SOLVERS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "backend": [StrOptions(set(BACKENDS))],
+        "init": [StrOptions({"uniform", "glorot"}), list, tuple],
+        "epsilon_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(25,),
+        activation="logistic",
+        out_activation="logistic",
+        solver="lbfgs",
+        alpha=1.0,
+        backend="numpy",
+        init="uniform",
+        epsilon_init=0.12,
+        max_iter=200,
+        tol=1e-4,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        class_weight=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.out_activation = out_activation
+        self.solver = solver
+        self.alpha = alpha
+        self.backend = backend
+        self.init = init
+        self.epsilon_init = epsilon_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; a weight of 2 counts a sample twice.
+
+        Returns
+        -------
+        self : MLPDigitClassifier
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_is_minibatch)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of the minibatch solver on a chunk of data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required on the first call.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : MLPDigitClassifier
+            The updated estimator.
+        """
+        if not hasattr(self, "coefs_"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            classes = self._check_classes(np.unique(classes))
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes)!r} differs from the classes of the "
+                f"first call to partial_fit, {self.classes_!r}."
+            )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _check_classes(self, classes):
+        if len(classes) < 2:
+            raise ValueError(
+                "The target needs samples of at least 2 classes; got 1 class: "
+                f"{classes[0]!r}."
+            )
+        return classes
+
+    def _layer_sizes(self, n_features, n_classes):
+        hidden = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if hidden.ndim != 1 or not all(
+            isinstance(h, Integral | np.integer) and h > 0 for h in hidden.tolist()
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return [n_features, *(int(h) for h in hidden), n_classes]
+
+    def _initial_theta(self, layer_sizes, rng, dtype):
+        init = self.init
+        if not isinstance(init, str):
+            if len(init) != len(layer_sizes) - 1:
+                raise ValueError(
+                    f"init has {len(init)} matrices; this network has "
+                    f"{len(layer_sizes) - 1} layers of weights."
+                )
+            for i, T in enumerate(init):
+                shape = (layer_sizes[i + 1], 1 + layer_sizes[i])
+                T = np.asarray(T)
+                if T.shape != shape:
+                    raise ValueError(
+                        f"init[{i}] has shape {T.shape}; layer {i} needs a matrix "
+                        f"of shape {shape} (n_out, 1 + n_in), bias in column 0."
+                    )
+                if not np.issubdtype(T.dtype, np.number) or not np.all(np.isfinite(T)):
+                    raise ValueError(f"init[{i}] must hold finite numbers.")
+        return initial_theta(layer_sizes, init, self.epsilon_init, rng, dtype)
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        fitted = hasattr(self, "coefs_")
+        first_call = not fitted or not (incremental or self.warm_start)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=(np.float64, np.float32),
+            reset=first_call,
+        )
+        check_classification_targets(y)
+        target_type = type_of_target(y)
+        if target_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"MLPDigitClassifier supports binary and multiclass targets; got "
+                f"{target_type!r}."
+            )
+        if not first_call:
+            classes = self.classes_
+        elif classes is None:
+            classes = self._check_classes(np.unique(y))
+        unseen = np.setdiff1d(np.unique(y), classes)
+        if unseen.size:
+            raise ValueError(
+                f"y holds labels {unseen!r} that are not in classes_ {classes!r}."
+            )
+        y_index = np.searchsorted(classes, y)
+
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if self.class_weight is not None:
+            sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
+        if not np.sum(sample_weight) > 0:
+            raise ValueError("The sample weights sum to zero: nothing to fit.")
+
+        layer_sizes = self._layer_sizes(X.shape[1], len(classes))
+        rng = check_random_state(self.random_state)
+        if first_call:
+            theta0 = self._initial_theta(layer_sizes, rng, np.float64)
+            history = {"loss": [], "val": []}
+            opt_state = None
+        else:
+            if [W.shape for W in self.coefs_] != [
+                (a, b) for a, b in zip(layer_sizes[:-1], layer_sizes[1:])
+            ]:
+                raise ValueError(
+                    "hidden_layer_sizes changed since the last fit; a warm start "
+                    "needs the same network. Set warm_start=False to refit."
+                )
+            theta0 = pack(self.coefs_, self.intercepts_, np.float64)
+            history = {
+                "loss": list(self.loss_curve_),
+                "val": list(self.validation_scores_ or []),
+            }
+            opt_state = getattr(self, "_optimizer_state", None)
+
+        X_fit, y_fit, w_fit = X, y_index, sample_weight
+        X_val = y_val = None
+        if self.early_stopping and not incremental:
+            # Stratify when every class can appear on both sides of the split.
+            n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+            counts = np.bincount(y_index)
+            stratify = (
+                y
+                if counts.min() >= 2 and len(classes) <= min(n_val, X.shape[0] - n_val)
+                else None
+            )
+            train, val = train_test_split(
+                np.arange(X.shape[0]),
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=rng,
+            )
+            X_val, y_val = X[val], y[val]
+            X_fit, y_fit, w_fit = X[train], y_index[train], sample_weight[train]
+            if not np.sum(w_fit) > 0:
+                raise ValueError(
+                    "The sample weights of the training split sum to zero."
+                )
+        if self.solver in FULL_BATCH_SOLVERS:
+            X_fit, y_fit, w_fit = collapse_rows(X_fit, y_fit, w_fit)
+        Y = (y_fit[:, None] == np.arange(len(classes))).astype(X.dtype)
+
+        # Set the attributes the fit needs to predict mid-way (callbacks,
+        # validation scoring) before the first iteration.
+        self.classes_ = classes
+        self.n_layers_ = len(layer_sizes)
+        self.n_outputs_ = len(classes)
+        self.out_activation_ = self.out_activation
+
+        backend = get_backend(self.backend)
+        loss_and_grad = backend.make_objective(
+            X_fit,
+            Y,
+            w_fit,
+            alpha=self.alpha,
+            layer_sizes=layer_sizes,
+            activation=self.activation,
+            out_activation=self.out_activation,
+        )
+        max_iter = 1 if incremental else self.max_iter
+        monitor = _IterationMonitor(
+            self, X, y, layer_sizes, X_val, y_val, history, max_iter
+        )
+        if self.solver in FULL_BATCH_SOLVERS:
+            result = minimize_full_batch(
+                loss_and_grad,
+                theta0,
+                solver=self.solver,
+                max_iter=max_iter,
+                tol=self.tol,
+                on_iteration=monitor,
+                dtype=X.dtype,
+            )
+        else:
+            n = X_fit.shape[0]
+            result = minimize_minibatch(
+                loss_and_grad,
+                theta0,
+                solver=self.solver,
+                n_samples=n,
+                batch_size=min(200, n)
+                if self.batch_size == "auto"
+                else self.batch_size,
+                learning_rate=self.learning_rate_init,
+                max_iter=max_iter,
+                tol=self.tol,
+                n_iter_no_change=None
+                if (self.early_stopping or incremental)
+                else self.n_iter_no_change,
+                shuffle=self.shuffle,
+                random_state=rng,
+                on_iteration=monitor,
+                momentum=self.momentum,
+                nesterovs_momentum=self.nesterovs_momentum,
+                beta_1=self.beta_1,
+                beta_2=self.beta_2,
+                epsilon=self.epsilon,
+                state=opt_state,
+            )
+            self._optimizer_state = result.state
+        monitor.close()
+
+        theta, loss = result.theta, result.loss
+        if monitor.best_theta is not None:
+            theta, loss = monitor.best_theta, monitor.best_loss
+        self.coefs_, self.intercepts_ = split(theta.astype(X.dtype), layer_sizes)
+        self.loss_ = float(loss)
+        self.loss_curve_ = history["loss"]
+        self.n_iter_ = len(self.loss_curve_)
+        if X_val is not None:
+            self.validation_scores_ = history["val"]
+            self.best_validation_score_ = float(max(self.validation_scores_))
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+        if not incremental and result.status in ("max_iter", "failed"):
+            reason = (
+                f"the maximum of {self.max_iter} iterations was reached"
+                if result.status == "max_iter"
+                else f"the solver stopped: {result.message}"
+            )
+            warnings.warn(
+                f"{self.solver} did not converge: {reason}. Consider raising "
+                "max_iter or scaling the data.",
+                ConvergenceWarning,
+            )
+        return self
+
+    # ------------------------------------------------------------- predict
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False
+        )
+        return forward_logits(X, self.coefs_, self.intercepts_, self.activation)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels, among ``classes_``.
+        """
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
+        """
+        return log_proba_from_logits(self._logits(X), self.out_activation_)
+
+    def predict_proba(self, X):
+        """Class probabilities; each row sums to 1.
+
+        With ``out_activation='logistic'`` the output units' activations are
+        normalised over the classes, which keeps their arg-max.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class _IterationMonitor:
+    """Called by the driver after every iteration.
+
+    Records the loss curve, prints with ``verbose``, reports to scikit-learn
+    callbacks, scores the validation split with ``early_stopping`` and keeps the
+    best weights. Returns True to ask the driver to stop.
+    """
+
+    def __init__(self, estimator, X, y, layer_sizes, X_val, y_val, history, max_iter):
+        self.est = estimator
+        self.X, self.y = X, y
+        self.layer_sizes = layer_sizes
+        self.X_val, self.y_val = X_val, y_val
+        self.history = history
+        self.best_theta = self.best_loss = None
+        self.best_score, self.n_stall = -np.inf, 0
+        init_ctx = getattr(estimator, "_init_callback_context", None)
+        self.ctx = None if init_ctx is None else init_ctx(max_subtasks=max_iter)
+        if self.ctx is not None:
+            self.ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+
+    def __call__(self, theta, loss):
+        est = self.est
+        self.history["loss"].append(float(loss))
+        stop = False
+        line = f"Iteration {len(self.history['loss'])}, loss = {loss:.8f}"
+        if self.X_val is not None:
+            coefs, intercepts = split(theta, self.layer_sizes)
+            logits = forward_logits(self.X_val, coefs, intercepts, est.activation)
+            score = float(
+                np.mean(est.classes_[np.argmax(logits, axis=1)] == self.y_val)
+            )
+            self.history["val"].append(score)
+            line += f", validation score = {score:.6f}"
+            if score > self.best_score:
+                self.best_theta, self.best_loss = np.array(theta, copy=True), loss
+            self.n_stall = self.n_stall + 1 if score < self.best_score + est.tol else 0
+            self.best_score = max(self.best_score, score)
+            stop = self.n_stall >= est.n_iter_no_change
+        if est.verbose:
+            print(line)
+        if self.ctx is not None:
+            coefs, intercepts = split(theta, self.layer_sizes)
+            sub = self.ctx.subcontext(task_name="iteration")
+            sub.call_on_fit_task_begin(estimator=est, X=self.X, y=self.y)
+            stop |= bool(
+                sub.call_on_fit_task_end(
+                    estimator=est,
+                    X=self.X,
+                    y=self.y,
+                    reconstruction_attributes={
+                        "coefs_": coefs,
+                        "intercepts_": intercepts,
+                    },
+                )
+            )
+        return stop
+
+    def close(self):
+        if self.ctx is not None:
+            self.ctx.call_on_fit_task_end(
+                estimator=self.est, X=self.X, y=self.y, reconstruction_attributes={}
+            )

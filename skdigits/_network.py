@@ -1,0 +1,159 @@
+"""Pure NumPy pieces of the network: activations, parameter layout, init, forward pass.
+
+Parameter layout
+----------------
+All weights live in one flat vector ``theta``. Layer ``i`` owns a contiguous block
+that reshapes to ``(1 + n_in, n_out)``: row 0 holds the intercepts, rows ``1:`` the
+coefficients. That block is exactly the transpose of the course's ``Theta`` matrix
+(shape ``(n_out, 1 + n_in)``, bias in column 0), so ``theta`` is the course's
+column-major unrolling ``[Theta1(:); Theta2(:)]``: no reordering is ever needed to
+compare with the course.
+"""
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax
+
+HIDDEN_ACTIVATIONS = ("logistic", "tanh", "relu")
+OUTPUT_ACTIVATIONS = ("logistic", "softmax")
+
+
+def _logistic(Z):
+    return expit(Z, out=Z)
+
+
+def _tanh(Z):
+    return np.tanh(Z, out=Z)
+
+
+def _relu(Z):
+    return np.maximum(Z, 0, out=Z)
+
+
+# In-place activation functions, applied to pre-activations.
+ACTIVATIONS = {"logistic": _logistic, "tanh": _tanh, "relu": _relu}
+
+
+def _logistic_derivative(A, delta):
+    # sigma' = a * (1 - a), written in terms of the activation a.
+    delta *= A
+    delta *= 1 - A
+
+
+def _tanh_derivative(A, delta):
+    delta *= 1 - A**2
+
+
+def _relu_derivative(A, delta):
+    delta[A <= 0] = 0
+
+
+# In-place multiplication of the back-propagated error by the activation's
+# derivative, expressed in terms of the activation values ``A``.
+DERIVATIVES = {
+    "logistic": _logistic_derivative,
+    "tanh": _tanh_derivative,
+    "relu": _relu_derivative,
+}
+
+
+def layer_shapes(layer_sizes):
+    """Block shapes ``(1 + n_in, n_out)`` of every layer."""
+    return [(n_in + 1, n_out) for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])]
+
+
+def n_params(layer_sizes):
+    """Length of ``theta`` for a network with these layer sizes."""
+    return sum(rows * cols for rows, cols in layer_shapes(layer_sizes))
+
+
+def unpack(theta, layer_sizes):
+    """Views of ``theta`` as per-layer blocks of shape ``(1 + n_in, n_out)``.
+
+    ``block[0]`` is the intercept vector and ``block[1:]`` the coefficient matrix.
+    The blocks share memory with ``theta``.
+    """
+    blocks, start = [], 0
+    for rows, cols in layer_shapes(layer_sizes):
+        stop = start + rows * cols
+        blocks.append(theta[start:stop].reshape(rows, cols))
+        start = stop
+    return blocks
+
+
+def pack(coefs, intercepts, dtype=np.float64):
+    """Flat ``theta`` from scikit-learn style ``coefs`` and ``intercepts`` lists."""
+    parts = [
+        np.vstack([np.reshape(b, (1, -1)), W]).ravel()
+        for W, b in zip(coefs, intercepts)
+    ]
+    return np.concatenate(parts).astype(dtype, copy=False)
+
+
+def split(theta, layer_sizes):
+    """``(coefs, intercepts)`` lists, as independent arrays, from ``theta``."""
+    blocks = unpack(np.asarray(theta), layer_sizes)
+    return [B[1:].copy() for B in blocks], [B[0].copy() for B in blocks]
+
+
+def initial_theta(layer_sizes, init, epsilon_init, random_state, dtype=np.float64):
+    """Initial parameter vector.
+
+    Parameters
+    ----------
+    layer_sizes : list of int
+        ``[n_features, *hidden_layer_sizes, n_outputs]``.
+
+    init : {'uniform', 'glorot'} or list of ndarray
+        ``'uniform'`` draws every weight, bias included, uniformly in
+        ``[-epsilon_init, epsilon_init]``, one course-layout matrix ``Theta`` of
+        shape ``(n_out, 1 + n_in)`` per layer, in order. ``'glorot'`` uses the
+        Glorot uniform bound ``sqrt(6 / (fan_in + fan_out))``. A list gives the
+        course-layout matrices themselves (validated by the caller).
+
+    epsilon_init : float
+        Half-width of the ``'uniform'`` interval.
+
+    random_state : numpy.random.RandomState
+        Source of randomness.
+
+    dtype : dtype
+        Dtype of the returned vector.
+    """
+    if not isinstance(init, str):
+        return np.concatenate(
+            [np.asarray(T, dtype=np.float64).T.ravel() for T in init]
+        ).astype(dtype, copy=False)
+    parts = []
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        bound = epsilon_init if init == "uniform" else np.sqrt(6.0 / (n_in + n_out))
+        Theta = random_state.uniform(-bound, bound, size=(n_out, 1 + n_in))
+        parts.append(Theta.T.ravel())
+    return np.concatenate(parts).astype(dtype, copy=False)
+
+
+def forward_logits(X, coefs, intercepts, activation):
+    """Output-layer pre-activations (logits) for ``X``.
+
+    ``X`` may be a dense array or a SciPy sparse matrix.
+    """
+    A = X
+    last = len(coefs) - 1
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        Z = A @ W
+        Z += b
+        if i < last:
+            ACTIVATIONS[activation](Z)
+        A = Z
+    return np.asarray(A)
+
+
+def log_proba_from_logits(Z, out_activation):
+    """Log-probabilities whose rows sum (in probability) to 1.
+
+    With ``'logistic'`` outputs, the unit activations ``sigmoid(z_k)`` are
+    normalised over the classes; this keeps the arg-max, and is computed in log
+    space so that no activation underflows to a division by zero.
+    """
+    if out_activation == "logistic":
+        Z = log_expit(Z)
+    return log_softmax(Z, axis=1)
