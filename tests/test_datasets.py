@@ -18,7 +18,9 @@ def test_resampling_keeps_the_picture():
     # Downsampling the 20x20 image again gives back (roughly) the 8x8 one.
     from scipy import ndimage
 
-    back = ndimage.zoom(big.images[:50], (1, 0.4, 0.4), order=1, grid_mode=True, mode="grid-constant")
+    back = ndimage.zoom(
+        big.images[:50], (1, 0.4, 0.4), order=1, grid_mode=True, mode="grid-constant"
+    )
     err = np.abs(back - small.images[:50]).mean()
     assert err < 0.08
     # An upright digit: the top rows of a "7" hold more ink than its bottom rows.
