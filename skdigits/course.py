@@ -208,7 +208,9 @@ def debug_initialize_weights(fan_out, fan_in):
     fan_out = _check_size(fan_out, "fan_out")
     fan_in = _check_size(fan_in, "fan_in", minimum=0)
     shape = (fan_out, 1 + fan_in)
-    return np.sin(np.arange(1, fan_out * (1 + fan_in) + 1)).reshape(shape, order="F") / 10
+    return (
+        np.sin(np.arange(1, fan_out * (1 + fan_in) + 1)).reshape(shape, order="F") / 10
+    )
 
 
 def nn_cost_function(
@@ -507,7 +509,9 @@ def display_data(X, example_width=None, ax=None):
     if X.ndim == 1:
         X = X[None, :]
     if X.ndim != 2:
-        raise ValueError(f"X must hold one unrolled image per row; got shape {X.shape}.")
+        raise ValueError(
+            f"X must hold one unrolled image per row; got shape {X.shape}."
+        )
     n_pixels = X.shape[1]
     if example_width is None:
         example_width = int(round(np.sqrt(n_pixels)))

@@ -138,7 +138,7 @@ def _read_mat(path, what):
             f"'{path}' is a MATLAB v7.3 file, which scipy.io.loadmat cannot read; "
             "save it with save(..., '-v7') or an earlier format."
         ) from exc
-    except (ValueError, TypeError, OSError) as exc:
+    except Exception as exc:  # scipy's MatReadError, ValueError, zlib.error, ...
         raise ValueError(
             f"Could not read '{path}' as a MATLAB .mat file: {exc}"
         ) from exc
@@ -317,7 +317,9 @@ def _is_network_error(exc):
 def _mnist_to_course(pixels, size):
     """MNIST rows (n, 784) in 0-255 -> upright (n, size, size) images in [0, 1]."""
     images = np.asarray(pixels, dtype=np.float64).reshape(-1, 28, 28) / 255.0
-    chunks = [_resample(images[i : i + 5000], size) for i in range(0, len(images), 5000)]
+    chunks = [
+        _resample(images[i : i + 5000], size) for i in range(0, len(images), 5000)
+    ]
     return np.concatenate(chunks) if chunks else images
 
 

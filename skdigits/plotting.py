@@ -102,9 +102,7 @@ def _tile(images, n_rows, n_cols, pad=1):
     return grid
 
 
-def plot_digits(
-    X, *, image_shape=None, order="C", n_cols=None, labels=None, ax=None
-):
+def plot_digits(X, *, image_shape=None, order="C", n_cols=None, labels=None, ax=None):
     """Show images in a grid, upright, as the course's ``displayData``.
 
     Each image is scaled by its largest absolute value and drawn in gray from
