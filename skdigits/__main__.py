@@ -10,7 +10,6 @@ installed. Pictures (PNG) and a one-page ``report.html`` go to ``--out``.
 """
 
 import argparse
-import html
 import importlib.util
 import os
 import platform
@@ -28,6 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold, cross_validate
 
 from skdigits import MLPDigitClassifier, __version__
+from skdigits._report import Report
 from skdigits.course import (
     check_nn_gradients,
     display_data,
@@ -126,6 +126,16 @@ def _load(args, parser):
             parser.error(f"--data: {exc}")
         source = f"the course's file {args.data}"
     y = np.where(digit == 0, 10, digit)  # the course's labels: 10 for the digit 0
+    counts = np.bincount(digit, minlength=10)
+    if counts.min() < N_FOLDS:
+        parser.error(
+            f"--data: the walk-through needs at least {N_FOLDS} examples of every "
+            f"digit (for {N_FOLDS}-fold cross-validation); '{args.data}' has "
+            + ", ".join(
+                f"{n} of digit {d}" for d, n in enumerate(counts) if n < N_FOLDS
+            )
+            + "."
+        )
     return X, y, source
 
 
@@ -141,83 +151,6 @@ def _percent(x):
     return f"{100 * x:.2f}%"
 
 
-class _Report:
-    """Collects numbers and pictures; prints lines; writes report.html."""
-
-    def __init__(self, out, pictures):
-        self.out = out
-        self.pictures = pictures
-        self.sections = []
-
-    def section(self, title):
-        print(f"\n{title}")
-        self.sections.append({"title": title, "rows": [], "images": [], "notes": []})
-
-    def row(self, name, value):
-        print(f"  {name}: {value}")
-        self.sections[-1]["rows"].append((name, value))
-
-    def note(self, text, echo=True):
-        if echo:
-            print(f"  {text}")
-        self.sections[-1]["notes"].append(text)
-
-    def figure(self, filename, caption, draw, figsize=(6, 6)):
-        """Draw with ``draw(fig)`` into a new figure and save it as a PNG."""
-        if not self.pictures:
-            return
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=figsize, layout="constrained")
-        draw(fig)
-        fig.savefig(self.out / filename, dpi=100)
-        self.sections[-1]["images"].append((filename, caption))
-        print(f"  picture: {self.out / filename}")
-
-    def write_html(self, title, footer):
-        parts = [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{html.escape(title)}</title>",
-            "<style>",
-            "body{font-family:sans-serif;max-width:60em;margin:2em auto;"
-            "padding:0 1em;color:#222}",
-            "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;"
-            "border-bottom:1px solid #ccc}",
-            "table{border-collapse:collapse}td{padding:.15em 1em .15em 0;"
-            "vertical-align:top}td:first-child{color:#555}",
-            "figure{display:inline-block;margin:.5em 1em .5em 0;"
-            "vertical-align:top}img{max-width:28em;border:1px solid #ddd}",
-            "figcaption{font-size:.9em;color:#555;max-width:28em}",
-            ".note{font-size:.9em;color:#444}footer{margin-top:2em;"
-            "font-size:.8em;color:#777}",
-            "</style></head><body>",
-            f"<h1>{html.escape(title)}</h1>",
-        ]
-        for section in self.sections:
-            parts.append(f"<h2>{html.escape(section['title'])}</h2>")
-            if section["rows"]:
-                parts.append("<table>")
-                parts += [
-                    f"<tr><td>{html.escape(name)}</td>"
-                    f"<td>{html.escape(str(value))}</td></tr>"
-                    for name, value in section["rows"]
-                ]
-                parts.append("</table>")
-            parts += [
-                f'<p class="note">{html.escape(text)}</p>' for text in section["notes"]
-            ]
-            parts += [
-                f'<figure><img src="{html.escape(name)}" alt="{html.escape(caption)}">'
-                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-                for name, caption in section["images"]
-            ]
-        parts.append(f"<footer>{html.escape(footer)}</footer></body></html>")
-        path = self.out / "report.html"
-        path.write_text("\n".join(parts) + "\n", encoding="utf-8")
-        return path
-
-
 def _blas_threads():
     try:
         from threadpoolctl import threadpool_info
@@ -230,8 +163,10 @@ def _blas_threads():
 def _step_data(report, X, y, source, rng):
     report.section("Data")
     report.row("Source", source)
+    side = int(round(np.sqrt(X.shape[1])))
     report.row(
-        "Examples", f"{X.shape[0]} images of 20x20 pixels ({X.shape[1]} features)"
+        "Examples",
+        f"{X.shape[0]} images of {side}x{side} pixels ({X.shape[1]} features)",
     )
     counts = np.bincount(y, minlength=11)[1:]
     report.row(
@@ -383,8 +318,11 @@ def _step_cv(report, clf, X, y, random_state):
     return seconds, scores
 
 
-def _step_keras(report, clf, X, y):
+def _step_keras(report, clf, X, y, skip):
     report.section("Keras backend")
+    if skip:
+        report.note("Skipped (--no-keras).")
+        return None
     if importlib.util.find_spec("keras") is None:
         report.note('Keras is not installed: skipped (pip install "skdigits[keras]").')
         return None
@@ -432,11 +370,6 @@ def main(argv=None):
         parser.error(f"--max-iter must be at least 1, got {args.max_iter}.")
     if not args.lambda_ >= 0:
         parser.error(f"--lambda must be >= 0, got {args.lambda_}.")
-    out = Path(args.out)
-    try:
-        _check_out_dir(out)
-    except OSError as exc:
-        parser.error(f"--out: cannot write to '{out}': {exc.strerror or exc}.")
     X, y, source = _load(args, parser)
     weights = None
     if args.weights is not None:
@@ -444,17 +377,21 @@ def main(argv=None):
             weights = load_course_weights(args.weights)
         except (OSError, ValueError) as exc:
             parser.error(f"--weights: {exc}")
-        if weights[0].shape != (HIDDEN_LAYER_SIZE, X.shape[1] + 1) or weights[
-            1
-        ].shape != (10, HIDDEN_LAYER_SIZE + 1):
+        shapes = (HIDDEN_LAYER_SIZE, X.shape[1] + 1), (10, HIDDEN_LAYER_SIZE + 1)
+        if (weights[0].shape, weights[1].shape) != shapes:
             parser.error(
                 f"--weights: Theta1 {weights[0].shape} and Theta2 "
                 f"{weights[1].shape} do not fit a {X.shape[1]}-25-10 network."
             )
+    out = Path(args.out)
+    try:
+        _check_out_dir(out)
+    except OSError as exc:
+        parser.error(f"--out: cannot write to '{out}': {exc.strerror or exc}.")
 
     start = time.perf_counter()
     pictures = _have_matplotlib()
-    report = _Report(out, pictures)
+    report = Report(out, pictures=pictures)
     title = "skdigits: exercise 4 of the Machine Learning course, step by step"
     print(title)
     if not pictures:
@@ -479,10 +416,7 @@ def main(argv=None):
     )
     fit_seconds = _step_training(report, clf, X, y, args.max_iter, args.lambda_)
     cv_seconds, scores = _step_cv(report, clf, X, y, args.random_state)
-    keras_clf = None if args.no_keras else _step_keras(report, clf, X, y)
-    if args.no_keras:
-        report.section("Keras backend")
-        report.note("Skipped (--no-keras).")
+    keras_clf = _step_keras(report, clf, X, y, skip=args.no_keras)
     total = time.perf_counter() - start
 
     report.section("Run")
