@@ -326,6 +326,9 @@ def _step_keras(report, clf, X, y, skip):
     if importlib.util.find_spec("keras") is None:
         report.note('Keras is not installed: skipped (pip install "skdigits[keras]").')
         return None
+    # Keep TensorFlow's C++ start-up chatter out of the walk-through (a value
+    # the user set wins); it must be set before TensorFlow is imported.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     keras_clf = clone(clf).set_params(backend="keras", verbose=0)
     start = time.perf_counter()
     try:
