@@ -419,7 +419,7 @@ def check_nn_gradients(lambda_=0):
 
 
 def predict(Theta1, Theta2, X):
-    """Labels predicted by a trained two-layer network.
+    """Predict labels with a trained two-layer network.
 
     Parameters
     ----------
