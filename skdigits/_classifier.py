@@ -214,7 +214,8 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.neural_network.MLPClassifier : scikit-learn's MLP, same penalty.
+    sklearn.neural_network.MLPClassifier : The MLP of scikit-learn; its ``alpha``
+        is the same penalty.
 
     Examples
     --------
