@@ -11,6 +11,7 @@ set, and MathJax is served from the build itself (``sphinx-mathjax-offline``).
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -54,6 +55,8 @@ nitpicky = False
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": True}
 autodoc_typehints = "none"
+# "fit()" rather than "MLPDigitClassifier.fit()" in the page's table of contents.
+toc_object_entries_show_parents = "hide"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
@@ -70,11 +73,24 @@ else:
     intersphinx_mapping = {}
 
 # -- pages that exist only once other parts of the package have landed --------
-# ``.. only:: keras_pitfalls_example`` links to the Keras pitfalls example when
-# the file is there, and falls back to a plain sentence otherwise, so that the
-# build never refers to a page it does not have.
+# |keras_pitfalls_example| links to the Keras pitfalls example when the file is
+# there, and is a plain sentence otherwise, so that the build never refers to a
+# page it does not have.
 if (DOCS.parent / "examples" / "plot_keras_pitfalls.py").exists():
-    tags.add("keras_pitfalls_example")  # noqa: F821 (provided by Sphinx)
+    _keras_pitfalls_example = (
+        "The example :doc:`/auto_examples/plot_keras_pitfalls` reproduces the "
+        "Keras model above on the bundled digits, measures what each mistake "
+        "costs on its own, and trains the corrected model."
+    )
+else:
+    _keras_pitfalls_example = (
+        "The gallery's Keras pitfalls example, which reproduces the Keras model "
+        "above and measures each mistake on its own in Keras, comes with the "
+        "Keras backend."
+    )
+rst_epilog = f"""
+.. |keras_pitfalls_example| replace:: {_keras_pitfalls_example}
+"""
 
 # -- sphinx-gallery ------------------------------------------------------------
 sphinx_gallery_conf = {
@@ -86,6 +102,8 @@ sphinx_gallery_conf = {
     "reference_url": {"skdigits": None},
     "within_subsection_order": "gallery_order.ExampleOrder",
     "download_all_examples": False,
+    # The execution-times pages load DataTables from a CDN: not written.
+    "write_computation_times": False,
     "show_memory": False,
     "min_reported_time": 0,
     "abort_on_example_error": True,
@@ -94,15 +112,54 @@ sphinx_gallery_conf = {
 
 # -- HTML: the pydata theme, with no asset loaded from the network --------------
 html_theme = "pydata_sphinx_theme"
-html_title = f"skdigits {release}"
+html_title = "skdigits"
 html_theme_options = {
     "navbar_align": "left",
+    "navbar_persistent": ["search-button"],
+    "header_links_before_dropdown": 6,
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc"],
+    # Gallery pages give their width to the code and figures.
+    "secondary_sidebar_items": {
+        "*": ["page-toc"],
+        "user_guide/*": ["page-toc"],
+        "generated/*": ["page-toc"],
+        "auto_examples/*": [],
+    },
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
+}
+# Pages without sub-pages have no section navigation to show.
+html_sidebars = {
+    page: []
+    for page in [
+        "index",
+        "install",
+        "quick_start",
+        "course",
+        "keras_pitfalls",
+        "changelog",
+    ]
 }
 html_context = {"default_mode": "light"}
 html_show_sourcelink = False
 html_css_files = ["skdigits.css"]
+
+
+# -- scikit-learn's docstrings, offline ----------------------------------------
+# The API pages show the methods MLPDigitClassifier inherits from scikit-learn
+# (score, get_params, set_params, ...). Their docstrings refer to labels and
+# glossary terms of scikit-learn's own documentation, which only resolve through
+# intersphinx; offline, those references are turned into plain text.
+_SKLEARN_REFERENCE = re.compile(r":(?:ref|term):`([^`<]*?)\s*(?:<[^`>]*>)?`")
+
+
+def _plain_sklearn_references(app, what, name, obj, options, lines):
+    module = getattr(obj, "__module__", None) or ""
+    if intersphinx_mapping or not module.startswith("sklearn"):
+        return
+    lines[:] = [_SKLEARN_REFERENCE.sub(r"\1", line) for line in lines]
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _plain_sklearn_references)

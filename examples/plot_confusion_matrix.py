@@ -1,7 +1,7 @@
 """
-============================================
+=============================================
 Confusion matrix and the misclassified digits
-============================================
+=============================================
 
 Accuracy is one number; a confusion matrix shows which digits are taken for
 which. This example trains the course's network the course's way (50

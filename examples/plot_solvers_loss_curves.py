@@ -119,8 +119,10 @@ plt.show()
 # while the weights were changing; the full-batch curve is the objective at
 # the end of each iteration.)
 
-blas = [(lib["internal_api"], lib["num_threads"]) for lib in threadpool_info()]
-print(f"BLAS libraries and threads: {blas}")
+blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+print(
+    ", ".join(f"{lib['internal_api']}: {lib['num_threads']} thread(s)" for lib in blas)
+)
 print(
     f"{'solver':>6} {'iter':>5} {'seconds':>8} {'ms/iter':>8} "
     f"{'loss_':>8} {'train':>6} {'test':>6}"
