@@ -53,7 +53,6 @@ nitpicky = False
 
 # -- autodoc / autosummary / numpydoc ----------------------------------------
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
 autodoc_typehints = "none"
 # "fit()" rather than "MLPDigitClassifier.fit()" in the page's table of contents.
 toc_object_entries_show_parents = "hide"
@@ -99,7 +98,6 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/plot_",
     "doc_module": ("skdigits",),
     "backreferences_dir": "generated",
-    "reference_url": {"skdigits": None},
     "within_subsection_order": "gallery_order.ExampleOrder",
     "download_all_examples": False,
     # The execution-times pages load DataTables from a CDN: not written.
