@@ -200,7 +200,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     n_layers_ : int
@@ -214,7 +214,8 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.neural_network.MLPClassifier : scikit-learn's MLP, same penalty.
+    sklearn.neural_network.MLPClassifier : The MLP of scikit-learn; its ``alpha``
+        is the same penalty.
 
     Examples
     --------
