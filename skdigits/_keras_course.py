@@ -436,9 +436,10 @@ def _check_loss(model, output):
             findings.append(
                 f"The loss is {kind} cross-entropy on a sigmoid output layer: Keras "
                 "3 computes it as the softmax cross-entropy of the pre-sigmoid "
-                "logits, so the sigmoid outputs are not what is trained. The "
-                "course's cost is the binary cross-entropy summed over the "
-                f"{n_outputs} sigmoid units."
+                "logits. The classes can still be ranked right, but the sigmoid "
+                "units are not fitted as the course's one-vs-all probabilities "
+                "and the course's cost stays high. The course's cost is the "
+                f"binary cross-entropy summed over the {n_outputs} sigmoid units."
             )
         else:
             findings.append(
