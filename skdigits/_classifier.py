@@ -515,10 +515,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.out_activation_ = self.out_activation
 
         backend = get_backend(self.backend)
-        loss_and_grad = backend.make_objective(
-            X_fit,
-            Y,
-            w_fit,
+        objective = dict(
             alpha=self.alpha,
             layer_sizes=layer_sizes,
             activation=self.activation,
@@ -530,7 +527,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         )
         if self.solver in FULL_BATCH_SOLVERS:
             result = minimize_full_batch(
-                loss_and_grad,
+                backend.make_objective(X_fit, Y, w_fit, **objective),
                 theta0,
                 solver=self.solver,
                 max_iter=max_iter,
@@ -540,11 +537,8 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         else:
             n = X_fit.shape[0]
-            result = minimize_minibatch(
-                loss_and_grad,
-                theta0,
+            minibatch = dict(
                 solver=self.solver,
-                n_samples=n,
                 batch_size=min(200, n)
                 if self.batch_size == "auto"
                 else self.batch_size,
@@ -564,7 +558,19 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 epsilon=self.epsilon,
                 state=opt_state,
             )
-            self._optimizer_state = result.state
+            if hasattr(backend, "fit_minibatch"):
+                # The backend trains natively (Keras: model.fit).
+                result = backend.fit_minibatch(
+                    X_fit, Y, w_fit, theta0, **objective, **minibatch
+                )
+            else:
+                result = minimize_minibatch(
+                    backend.make_objective(X_fit, Y, w_fit, **objective),
+                    theta0,
+                    n_samples=n,
+                    **minibatch,
+                )
+        self._optimizer_state = result.state
         monitor.close()
 
         theta, loss = result.theta, result.loss
@@ -572,6 +578,8 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             theta, loss = monitor.best_theta, monitor.best_loss
         self.coefs_, self.intercepts_ = split(theta.astype(X.dtype), layer_sizes)
         self.loss_ = float(loss)
+        # The penalty's scale alpha / (2 * sum(s)), for to_keras.
+        self._sample_weight_sum = float(np.sum(w_fit))
         self.loss_curve_ = history["loss"]
         self.n_iter_ = len(self.loss_curve_)
         if X_val is not None:
@@ -656,6 +664,54 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             Probabilities, columns in the order of ``classes_``.
         """
         return np.exp(self.predict_log_proba(X))
+
+    def to_keras(self):
+        """A compiled Keras model holding the fitted network and its objective.
+
+        The model has the estimator's layers, with ``coefs_`` and
+        ``intercepts_`` as kernels and biases, in Keras's default float type
+        (``keras.backend.floatx()``, float32 unless configured otherwise). It is
+        compiled with the estimator's objective: the cross-entropy of
+        ``out_activation`` (summed over the sigmoid units for ``'logistic'``)
+        averaged over the samples, plus an L2 penalty
+        ``alpha / (2 * sum(sample_weight))`` on every kernel (not the biases),
+        the sample weights being those of the fit. So, on the training data
+        with unit sample weights, ``model.evaluate(X, Y)`` reports ``loss_`` for
+        one-hot targets ``Y`` whose columns follow ``classes_``.
+
+        ``model.predict`` returns the output units' activations (sigmoid, or
+        softmax), one column per class of ``classes_``; their arg-max gives
+        :meth:`predict`'s classes, and :meth:`predict_proba` is them normalised.
+        The optimizer is the estimator's ``'sgd'`` or ``'adam'`` (with its
+        moments after the fit), or Adam with ``learning_rate_init`` for the
+        full-batch solvers, which Keras does not have.
+
+        Keras and TensorFlow are imported here; the estimator keeps no Keras
+        object.
+
+        Returns
+        -------
+        model : keras.Model
+            The compiled network, with a ``categorical_accuracy`` metric
+            named ``'accuracy'``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skdigits import MLPDigitClassifier
+        >>> from skdigits.datasets import load_digits
+        >>> X, y = load_digits(size=8, return_X_y=True)
+        >>> clf = MLPDigitClassifier(max_iter=300, random_state=0).fit(X, y)
+        >>> model = clf.to_keras()
+        >>> loss, accuracy = model.evaluate(X, np.eye(10)[y], verbose=0)
+        >>> bool(np.isclose(loss, clf.loss_, rtol=1e-5))
+        True
+        >>> bool(np.all(clf.classes_[model.predict(X, verbose=0).argmax(1)]
+        ...             == clf.predict(X)))
+        True
+        """
+        check_is_fitted(self)
+        return get_backend("keras").fitted_model(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,24 @@
+"""Collection rules for the optional Keras extra.
+
+Without Keras installed, the Keras backend module is not imported for its
+doctests, and docstring examples that use Keras are skipped (the Keras tests
+themselves skip through ``pytest.importorskip``).
+"""
+
+import importlib.util
+
+import pytest
+
+HAS_KERAS = importlib.util.find_spec("keras") is not None
+
+collect_ignore = [] if HAS_KERAS else ["skdigits/_backends/_keras.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    if HAS_KERAS:
+        return
+    skip = pytest.mark.skip(reason="needs Keras: pip install 'skdigits[keras]'")
+    for item in items:
+        dtest = getattr(item, "dtest", None)
+        if dtest is not None and any("keras" in ex.source for ex in dtest.examples):
+            item.add_marker(skip)

@@ -1,0 +1,600 @@
+"""The Keras backend: same objective, same fits, native training, export."""
+
+import pickle
+import subprocess
+import sys
+import threading
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+
+from sklearn.base import clone  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from skdigits import MLPDigitClassifier  # noqa: E402
+from skdigits._backends import _keras, _numpy, get_backend  # noqa: E402
+from skdigits._keras_course import (  # noqa: E402
+    build_keras_model,
+    diagnose_keras_model,
+)
+from skdigits._network import initial_theta, pack  # noqa: E402
+
+FAST = dict(hidden_layer_sizes=(10,), max_iter=30, random_state=0)
+LR = {"sgd": 0.1, "adam": 0.01}
+
+
+def _fit(X, y, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MLPDigitClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return np.max(np.abs(a - b) / np.abs(a))
+
+
+def _rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")  # pragma: no cover
+
+
+# ---------------------------------------------------------------- objective
+
+
+@pytest.mark.parametrize(
+    "activation, out_activation",
+    [("logistic", "logistic"), ("tanh", "softmax"), ("relu", "logistic")],
+)
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_objective_matches_numpy(
+    digits20, rng, activation, out_activation, dtype, rtol, sparse
+):
+    X, y = digits20
+    X = X[:300].astype(dtype)
+    Y = np.eye(10)[y[:300]]
+    layer_sizes = [400, 12, 7, 10]
+    sw = rng.uniform(0.5, 2.0, len(X))
+    theta = initial_theta(layer_sizes, "uniform", 0.3, rng)
+    kwargs = dict(
+        alpha=0.7,
+        layer_sizes=layer_sizes,
+        activation=activation,
+        out_activation=out_activation,
+    )
+    reference = _numpy.make_objective(X, Y, sw, **kwargs)
+    keras_objective = _keras.make_objective(
+        sp.csr_matrix(X) if sparse else X, Y, sw, **kwargs
+    )
+    for rows in [None, np.array([5, 3, 200, 17, 99])]:
+        loss, grad = keras_objective(theta, rows)
+        ref_loss, ref_grad = reference(theta, rows)
+        assert isinstance(loss, float) and grad.dtype == np.float64
+        assert loss == pytest.approx(ref_loss, rel=rtol)
+        np.testing.assert_allclose(grad, ref_grad, rtol=0, atol=rtol * 10)
+
+
+def test_objective_runs_in_the_data_dtype_and_traces_once(digits20):
+    X, y = digits20
+    Y = np.eye(10)[y]
+    kwargs = dict(
+        alpha=1.0,
+        layer_sizes=[400, 9, 10],
+        activation="logistic",
+        out_activation="logistic",
+    )
+    theta = initial_theta([400, 9, 10], "uniform", 0.12, np.random.RandomState(0))
+    f64 = _keras.make_objective(X, Y, np.ones(len(y)), **kwargs)
+    f32 = _keras.make_objective(X.astype(np.float32), Y, np.ones(len(y)), **kwargs)
+    l64, l32 = f64(theta)[0], f32(theta)[0]
+    # float32 arithmetic: close, but not float64's number.
+    assert l32 == pytest.approx(l64, rel=1e-5) and l32 != l64
+    # One trace per network shape and dtype, shared by objectives and calls.
+    other = _keras.make_objective(X[:100], Y[:100], np.ones(100), **kwargs)
+    for f in (f64, other, f64):
+        f(theta)
+        f(theta, np.arange(10))
+    assert f64._full_fn is other._full_fn
+    assert f64._full_fn.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "cg"])
+def test_full_batch_fit_matches_numpy_backend(digits20, solver):
+    X, y = digits20
+    fits = {
+        backend: _fit(
+            X,
+            y,
+            solver=solver,
+            backend=backend,
+            hidden_layer_sizes=(25,),
+            max_iter=50,
+        )
+        for backend in ("numpy", "keras")
+    }
+    a, b = fits["numpy"], fits["keras"]
+    assert len(a.loss_curve_) == len(b.loss_curve_) == 50
+    # Measured: <= 2e-15 (lbfgs) and <= 3e-13 (cg) over the first 10 iterations,
+    # 7e-11 and 1e-8 after 50.
+    assert _rel(a.loss_curve_[:10], b.loss_curve_[:10]) < 1e-9
+    assert b.loss_ == pytest.approx(a.loss_, rel=1e-6)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_tnc_fit_matches_numpy_backend_as_closely_as_tnc_allows(digits20):
+    # SciPy's TNC builds Hessian-vector products from finite differences of
+    # the gradient, which amplify rounding by about 1e8: the NumPy backend
+    # alone, with 1 and then 2 OpenBLAS threads (gradients 1e-16 apart),
+    # gives loss curves 4e-8 apart at iteration 4 and 8e-5 at iteration 11.
+    # So TNC's curves agree to the first iterations only, and its fits to
+    # rounding amplified through 20 iterations.
+    X, y = digits20
+    a, b = (
+        _fit(X, y, solver="tnc", backend=backend, hidden_layer_sizes=(25,), max_iter=20)
+        for backend in ("numpy", "keras")
+    )
+    assert _rel(a.loss_curve_[:3], b.loss_curve_[:3]) < 1e-7
+    assert b.loss_ == pytest.approx(a.loss_, rel=0.02)
+    assert b.score(X, y) == pytest.approx(a.score(X, y), abs=0.01)
+
+
+def test_float32_and_sparse_keras_fits(small_digits):
+    X, y = small_digits
+    for solver in ["lbfgs", "adam"]:
+        lr = LR.get(solver, 0.001)
+        f32 = _fit(
+            X.astype(np.float32),
+            y,
+            solver=solver,
+            backend="keras",
+            learning_rate_init=lr,
+        )
+        assert f32.coefs_[0].dtype == np.float32 and f32.score(X, y) > 0.95
+        dense = _fit(X, y, solver=solver, backend="keras", learning_rate_init=lr)
+        sparse = _fit(
+            sp.csr_matrix(X), y, solver=solver, backend="keras", learning_rate_init=lr
+        )
+        np.testing.assert_allclose(sparse.coefs_[0], dense.coefs_[0], atol=1e-9)
+
+
+# ------------------------------------------------------------ native training
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_native_training_follows_the_numpy_loop(small_digits, solver, monkeypatch):
+    X, y = small_digits
+    a = _fit(X, y, solver=solver, learning_rate_init=LR[solver])
+    # Keras trains natively: the driver's minibatch loop is not used, model.fit is.
+    calls = []
+    fit = keras.Model.fit
+    monkeypatch.setattr(
+        "skdigits._classifier.minimize_minibatch",
+        lambda *args, **kwargs: pytest.fail("the NumPy minibatch loop was used"),
+    )
+    monkeypatch.setattr(
+        keras.Model,
+        "fit",
+        lambda self, *args, **kwargs: (
+            calls.append(kwargs) or fit(self, *args, **kwargs)
+        ),
+    )
+    b = _fit(X, y, solver=solver, backend="keras", learning_rate_init=LR[solver])
+    assert [c["epochs"] for c in calls] == [30]
+    # Same weights, same minibatches in the same order, same update rules; the
+    # Keras optimizers hold the learning rate in float32.
+    assert b.n_iter_ == a.n_iter_ == 30
+    assert _rel(a.loss_curve_, b.loss_curve_) < 1e-5
+    np.testing.assert_allclose(b.coefs_[0], a.coefs_[0], rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_native_training_is_reproducible_and_leaves_global_seeds(small_digits, solver):
+    X, y = small_digits
+
+    def draws():
+        return (
+            np.random.rand(3),
+            keras.random.uniform((3,)).numpy(),
+            tf.random.uniform((3,)).numpy(),
+        )
+
+    keras.utils.set_random_seed(1234)
+    expected = draws()
+    keras.utils.set_random_seed(1234)
+    a = _fit(X, y, solver=solver, backend="keras", learning_rate_init=LR[solver])
+    b = _fit(X, y, solver=solver, backend="keras", learning_rate_init=LR[solver])
+    got = draws()
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(e, g)
+    for Wa, Wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_array_equal(Wa, Wb)
+    c = _fit(
+        X,
+        y,
+        solver=solver,
+        backend="keras",
+        learning_rate_init=LR[solver],
+        random_state=1,
+    )
+    assert not np.array_equal(a.coefs_[0], c.coefs_[0])
+
+
+def test_partial_fit_carries_the_optimizer_state(small_digits):
+    X, y = small_digits
+    chunks = np.array_split(np.arange(len(y)), 4)
+    fits = {}
+    for backend in ("numpy", "keras"):
+        clf = MLPDigitClassifier(
+            solver="adam", learning_rate_init=0.01, backend=backend, random_state=0
+        )
+        for rows in chunks:
+            clf.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+        fits[backend] = clf
+    a, b = fits["numpy"], fits["keras"]
+    assert a.n_iter_ == b.n_iter_ == 4
+    assert b._optimizer_state["t"] == a._optimizer_state["t"]
+    assert all(isinstance(v, np.ndarray | int) for v in b._optimizer_state.values())
+    np.testing.assert_allclose(b.coefs_[0], a.coefs_[0], rtol=0, atol=1e-5)
+    # The state is in one format: a fit can switch backends mid-way.
+    mixed = MLPDigitClassifier(solver="sgd", learning_rate_init=0.1, random_state=0)
+    pure = clone(mixed)
+    for i, rows in enumerate(chunks):
+        mixed.set_params(backend=("numpy", "keras")[i % 2])
+        mixed.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+        pure.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    np.testing.assert_allclose(mixed.coefs_[1], pure.coefs_[1], rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_native_early_stopping_convergence_and_warning(small_digits, solver):
+    X, y = small_digits
+    lr = LR[solver]
+    clf = _fit(
+        X,
+        y,
+        solver=solver,
+        backend="keras",
+        learning_rate_init=lr,
+        early_stopping=True,
+        max_iter=60,
+    )
+    assert len(clf.validation_scores_) == clf.n_iter_ < 60
+    assert clf.best_validation_score_ == max(clf.validation_scores_) > 0.9
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        converged = MLPDigitClassifier(
+            solver=solver,
+            backend="keras",
+            learning_rate_init=lr,
+            tol=1.0,
+            n_iter_no_change=3,
+            max_iter=500,
+            random_state=0,
+        ).fit(X, y)
+    assert converged.n_iter_ == 4
+    with pytest.warns(ConvergenceWarning, match="maximum of 3 iterations"):
+        MLPDigitClassifier(solver=solver, backend="keras", max_iter=3).fit(X, y)
+
+
+def test_non_finite_native_training_raises(small_digits):
+    X, y = small_digits
+    with pytest.raises(ValueError, match="non-finite"):
+        MLPDigitClassifier(
+            solver="sgd",
+            backend="keras",
+            activation="relu",
+            learning_rate_init=1e3,
+            max_iter=5,
+            random_state=0,
+        ).fit(X * 1e150, y)
+
+
+def test_memory_does_not_grow_over_50_fits(small_digits):
+    X, y = small_digits
+    params = dict(backend="keras", max_iter=3, hidden_layer_sizes=(10,))
+    configs = [dict(solver="sgd", learning_rate_init=0.1), dict(solver="lbfgs")]
+
+    def fit(i):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            MLPDigitClassifier(**params, **configs[i % 2], random_state=i).fit(X, y)
+
+    for i in range(6):  # warm-up: imports, traces, allocator pools
+        fit(i)
+    before = _rss_mb()
+    for i in range(50):
+        fit(i)
+        if i % 10 == 9:  # users may clear the Keras session between fits
+            keras.backend.clear_session()
+    growth = _rss_mb() - before
+    # Measured: about 1 MB; building a fresh Keras model per fit grew by 2 MB
+    # a fit (100 MB here), clear_session() or not.
+    assert growth < 50, f"RSS grew by {growth:.1f} MB over 50 fits"
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_concurrent_fits_in_threads(small_digits):
+    X, y = small_digits
+    params = dict(solver="adam", backend="keras", learning_rate_init=0.01)
+    expected = _fit(X, y, **params)
+    results = [None, None]
+
+    def work(i):
+        results[i] = _fit(X, y, **params)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for clf in results:
+        np.testing.assert_array_equal(clf.coefs_[0], expected.coefs_[0])
+
+
+# --------------------------------------------------------- state and pickle
+
+
+def _keras_objects(obj, seen=None):
+    """Every Keras or TensorFlow object reachable from ``obj``'s attributes."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    module = type(obj).__module__ or ""
+    if module.startswith(("keras", "tensorflow", "tf_keras")):
+        return [obj]
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, list | tuple):
+        children = list(obj)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        children = list(vars(obj).values())
+    else:
+        children = []
+    return [found for child in children for found in _keras_objects(child, seen)]
+
+
+def test_fitted_state_is_numpy_and_unpickles_without_tensorflow(small_digits, tmp_path):
+    X, y = small_digits
+    for solver in ["lbfgs", "adam"]:
+        clf = _fit(X, y, solver=solver, backend="keras", learning_rate_init=0.01)
+        assert _keras_objects(clf) == []
+        path = tmp_path / f"{solver}.pkl"
+        path.write_bytes(pickle.dumps(clf))
+        np.save(tmp_path / "X.npy", X)
+        np.save(tmp_path / "expected.npy", clf.predict_proba(X))
+        code = (
+            "import pickle, sys, numpy as np\n"
+            f"clf = pickle.loads(open({str(path)!r}, 'rb').read())\n"
+            f"X = np.load({str(tmp_path / 'X.npy')!r})\n"
+            f"expected = np.load({str(tmp_path / 'expected.npy')!r})\n"
+            "np.testing.assert_array_equal(clf.predict_proba(X), expected)\n"
+            "clf.predict(X)\n"
+            "loaded = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+            "assert not loaded, loaded\n"
+        )
+        subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ------------------------------------------------------------------- export
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="cg"),
+        dict(solver="lbfgs", out_activation="softmax", alpha=0.3),
+        dict(solver="tnc", hidden_layer_sizes=(12, 8), activation="tanh"),
+    ],
+)
+def test_to_keras_evaluates_to_loss_and_predicts_the_classes(digits20, params):
+    X, y = digits20
+    clf = _fit(X, y, **{"hidden_layer_sizes": (25,), "max_iter": 40, **params})
+    model = clf.to_keras()
+    assert isinstance(model, keras.Model) and model.compiled
+    Y = (y[:, None] == clf.classes_).astype(float)
+    loss, accuracy = model.evaluate(X, Y, verbose=0, batch_size=256)
+    assert loss == pytest.approx(clf.loss_, rel=1e-5)
+    assert accuracy == pytest.approx(clf.score(X, y), abs=1e-6)
+    outputs = model.predict(X, verbose=0)
+    np.testing.assert_array_equal(clf.classes_[outputs.argmax(axis=1)], clf.predict(X))
+    # The outputs are the units' activations; predict_proba normalises them.
+    np.testing.assert_allclose(
+        outputs / outputs.sum(axis=1, keepdims=True), clf.predict_proba(X), atol=1e-5
+    )
+
+
+def test_to_keras_of_a_minibatch_fit_keeps_its_optimizer(small_digits):
+    X, y = small_digits
+    clf = _fit(X, y, solver="adam", learning_rate_init=0.01, backend="keras")
+    model = clf.to_keras()
+    assert type(model.optimizer).__name__ == "Adam"
+    assert int(model.optimizer.iterations.numpy()) == clf._optimizer_state["t"]
+    # loss_ of a minibatch fit is the last epoch's mean minibatch loss; the
+    # model evaluates the objective at the final weights.
+    f = _numpy.make_objective(
+        X,
+        np.eye(3)[y],
+        np.ones(len(y)),
+        alpha=clf.alpha,
+        layer_sizes=[64, 10, 3],
+        activation="logistic",
+        out_activation="logistic",
+    )
+    loss = model.evaluate(X, np.eye(3)[y], verbose=0)[0]
+    assert loss == pytest.approx(f(pack(clf.coefs_, clf.intercepts_))[0], rel=1e-5)
+    with pytest.raises(NotFittedError):
+        MLPDigitClassifier().to_keras()
+
+
+# ------------------------------------------------------------ course models
+
+
+def _seed_model(n_features=400):
+    """The seed's Keras model, as the learner wrote it."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(n_features,)),
+            keras.layers.Dense(
+                25, activation="sigmoid", kernel_regularizer=keras.regularizers.l2(1)
+            ),
+            keras.layers.Dense(
+                10, activation="sigmoid", kernel_regularizer=keras.regularizers.l2(1)
+            ),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.01),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def test_build_keras_model_is_the_course_network_and_cost(digits20):
+    X, y = digits20
+    clf = _fit(X, y, solver="cg", hidden_layer_sizes=(25,), max_iter=20, alpha=2.0)
+    model = build_keras_model(lambda_=2.0, n_samples=len(X), random_state=0)
+    assert [layer.units for layer in model.layers] == [25, 10]
+    assert all(layer.activation.__name__ == "sigmoid" for layer in model.layers)
+    assert model.layers[0].kernel_regularizer.l2 == pytest.approx(2.0 / (2 * len(X)))
+    assert all(layer.bias_regularizer is None for layer in model.layers)
+    # The course's initial weights, drawn with NumPy from random_state.
+    theta0 = initial_theta([400, 25, 10], "uniform", 0.12, np.random.RandomState(0))
+    np.testing.assert_allclose(_keras.get_theta(model), theta0, atol=1e-7)
+    # With the estimator's weights, it evaluates to the estimator's cost.
+    _keras.set_theta(model, pack(clf.coefs_, clf.intercepts_))
+    loss = model.evaluate(X, np.eye(10)[y], verbose=0)[0]
+    assert loss == pytest.approx(clf.loss_, rel=1e-5)
+    with pytest.raises(ValueError, match="n_samples"):
+        build_keras_model(n_samples=0)
+    with pytest.raises(ValueError, match="lambda_"):
+        build_keras_model(n_samples=10, lambda_=-1)
+
+
+def test_diagnose_names_each_of_the_seeds_mistakes(digits20):
+    X, y = digits20
+    m = len(X)
+    findings = diagnose_keras_model(
+        _seed_model(), n_samples=m, X=X, epochs=100, batch_size=m
+    )
+    assert len(findings) == 3, findings
+    penalty, loss, optimizer = findings
+    assert f"lambda = 1 * 2 * m = 1 * 2 * {m} = {2 * m}" in penalty
+    assert f"l2(1 / (2 * {m}))" in penalty
+    assert "categorical cross-entropy on a sigmoid output layer" in loss
+    assert "softmax cross-entropy of the pre-sigmoid logits" in loss
+    assert "100 full-batch steps of learning rate 0.01" in optimizer
+    # Without epochs and batch_size, the model's last fit tells them.
+    seed = _seed_model()
+    seed.fit(X[:50], np.eye(10)[y[:50]], epochs=2, batch_size=50, verbose=0)
+    assert "2 full-batch steps" in diagnose_keras_model(seed, n_samples=50)[-1]
+
+
+def test_diagnose_finds_unscaled_inputs_mean_losses_and_bias_penalties(digits20):
+    X, y = digits20
+    m = len(X)
+    course = build_keras_model(n_samples=m)
+    findings = diagnose_keras_model(course, n_samples=m, X=X * 255)
+    assert len(findings) == 1 and "range over [0, 255]" in findings[0]
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(400,)),
+            keras.layers.Dense(
+                25,
+                activation="relu",
+                kernel_regularizer=keras.regularizers.L2(1 / (2 * m)),
+                bias_regularizer=keras.regularizers.L2(1 / (2 * m)),
+                name="hidden",
+            ),
+            keras.layers.Dropout(0.2, name="drop"),
+            keras.layers.Dense(10, activation="sigmoid", name="out"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    findings = " ".join(diagnose_keras_model(model, n_samples=m))
+    assert "'drop' is a Dropout layer" in findings
+    assert "'hidden' uses the relu activation" in findings
+    assert "'hidden' regularises its biases" in findings
+    assert "kernels of layer 'out' are not penalised" in findings
+    assert "averages over the 10 output units" in findings
+    logits = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3)])
+    logits.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    findings = " ".join(diagnose_keras_model(logits, n_samples=10, lambda_=0))
+    assert "categorical cross-entropy on softmax outputs" in findings
+
+
+def test_diagnose_finds_nothing_in_the_course_models(digits20):
+    X, y = digits20
+    m = len(X)
+    assert diagnose_keras_model(build_keras_model(n_samples=m), n_samples=m) == []
+    clf = _fit(X, y, solver="cg", hidden_layer_sizes=(25,), max_iter=10)
+    exported = clf.to_keras()
+    assert (
+        diagnose_keras_model(exported, n_samples=m, X=X, epochs=50, batch_size=64) == []
+    )
+    # A different lambda is reported in the course's terms.
+    clf.set_params(alpha=3.0)
+    findings = diagnose_keras_model(clf.to_keras(), n_samples=m)
+    assert len(findings) == 1 and f"{m} = 3, not lambda = 1" in findings[0]
+
+
+def test_diagnose_bad_input(digits20):
+    X, _ = digits20
+    with pytest.raises(TypeError, match="keras.Model"):
+        diagnose_keras_model("model", n_samples=10)
+    with pytest.raises(ValueError, match="n_samples"):
+        diagnose_keras_model(_seed_model(), n_samples=-3)
+    with pytest.raises(ValueError, match="X has 10 samples"):
+        diagnose_keras_model(_seed_model(), n_samples=20, X=X[:10])
+    with pytest.raises(ValueError, match="takes 64 inputs"):
+        diagnose_keras_model(_seed_model(64), n_samples=10, X=X[:10])
+
+
+# ---------------------------------------------------- scikit-learn contract
+
+
+@parametrize_with_checks(
+    [
+        MLPDigitClassifier(backend="keras"),
+        MLPDigitClassifier(backend="keras", solver="adam", learning_rate_init=0.01),
+    ]
+)
+def test_sklearn_compatible_keras_backend(estimator, check):
+    check(estimator)
+
+
+def test_grid_search_over_backends_in_parallel(small_digits):
+    X, y = small_digits
+    grid = GridSearchCV(
+        MLPDigitClassifier(**FAST),
+        {"backend": ["numpy", "keras"], "alpha": [0.1, 1.0]},
+        cv=3,
+        n_jobs=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        grid.fit(X, y)
+    scores = grid.cv_results_["mean_test_score"]
+    backends = list(grid.cv_results_["param_backend"])
+    # Same objective, same driver: the backends score the same.
+    for alpha in (0.1, 1.0):
+        pair = [
+            s
+            for s, b, a in zip(scores, backends, grid.cv_results_["param_alpha"])
+            if a == alpha
+        ]
+        assert pair[0] == pytest.approx(pair[1], abs=1e-12)
+    assert grid.best_score_ > 0.9
+    assert get_backend("keras") is _keras
