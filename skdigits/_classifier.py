@@ -32,6 +32,7 @@ from skdigits._optimize import (
     FULL_BATCH_SOLVERS,
     MINIBATCH_SOLVERS,
     SOLVERS,
+    OptimizeResult,
     minimize_full_batch,
     minimize_minibatch,
 )
@@ -420,6 +421,17 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return initial_theta(layer_sizes, init, self.epsilon_init, rng, dtype)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
+        """Fit, or leave the estimator exactly as it was if the fit fails."""
+        saved = {k: v for k, v in vars(self).items() if _is_fit_state(k)}
+        try:
+            return self._fit_once(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            for name in [k for k in vars(self) if _is_fit_state(k)]:
+                delattr(self, name)
+            vars(self).update(saved)
+            raise
+
+    def _fit_once(self, X, y, sample_weight, incremental, classes):
         fitted = hasattr(self, "coefs_")
         first_call = not fitted or not (incremental or self.warm_start)
         # The finiteness check sums X; inf + -inf must raise its clear
@@ -525,54 +537,59 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         monitor = _IterationMonitor(
             self, X, y, layer_sizes, X_val, y_val, history, max_iter
         )
-        if self.solver in FULL_BATCH_SOLVERS:
-            result = minimize_full_batch(
-                backend.make_objective(X_fit, Y, w_fit, **objective),
-                theta0,
-                solver=self.solver,
-                max_iter=max_iter,
-                tol=self.tol,
-                on_iteration=monitor,
-                dtype=X.dtype,
-            )
-        else:
-            n = X_fit.shape[0]
-            minibatch = dict(
-                solver=self.solver,
-                batch_size=min(200, n)
-                if self.batch_size == "auto"
-                else self.batch_size,
-                learning_rate=self.learning_rate_init,
-                max_iter=max_iter,
-                tol=self.tol,
-                n_iter_no_change=None
-                if (self.early_stopping or incremental)
-                else self.n_iter_no_change,
-                shuffle=self.shuffle,
-                random_state=rng,
-                on_iteration=monitor,
-                momentum=self.momentum,
-                nesterovs_momentum=self.nesterovs_momentum,
-                beta_1=self.beta_1,
-                beta_2=self.beta_2,
-                epsilon=self.epsilon,
-                state=opt_state,
-            )
-            if hasattr(backend, "fit_minibatch"):
-                # The backend trains natively (Keras: model.fit).
-                result = backend.fit_minibatch(
-                    X_fit, Y, w_fit, theta0, **objective, **minibatch
-                )
-            else:
-                result = minimize_minibatch(
+
+        def optimize():
+            if self.solver in FULL_BATCH_SOLVERS:
+                return minimize_full_batch(
                     backend.make_objective(X_fit, Y, w_fit, **objective),
                     theta0,
-                    n_samples=n,
-                    **minibatch,
+                    solver=self.solver,
+                    max_iter=max_iter,
+                    tol=self.tol,
+                    on_iteration=monitor,
+                    dtype=X.dtype,
                 )
-        self._optimizer_state = result.state
-        monitor.close()
+            else:
+                n = X_fit.shape[0]
+                minibatch = dict(
+                    solver=self.solver,
+                    batch_size=min(200, n)
+                    if self.batch_size == "auto"
+                    else self.batch_size,
+                    learning_rate=self.learning_rate_init,
+                    max_iter=max_iter,
+                    tol=self.tol,
+                    n_iter_no_change=None
+                    if (self.early_stopping or incremental)
+                    else self.n_iter_no_change,
+                    shuffle=self.shuffle,
+                    random_state=rng,
+                    on_iteration=monitor,
+                    momentum=self.momentum,
+                    nesterovs_momentum=self.nesterovs_momentum,
+                    beta_1=self.beta_1,
+                    beta_2=self.beta_2,
+                    epsilon=self.epsilon,
+                    state=opt_state,
+                )
+                if hasattr(backend, "fit_minibatch"):
+                    # The backend trains natively (Keras: model.fit).
+                    return backend.fit_minibatch(
+                        X_fit, Y, w_fit, theta0, **objective, **minibatch
+                    )
+                else:
+                    return minimize_minibatch(
+                        backend.make_objective(X_fit, Y, w_fit, **objective),
+                        theta0,
+                        n_samples=n,
+                        **minibatch,
+                    )
 
+        try:
+            result = optimize()
+        except KeyboardInterrupt:
+            result = monitor.interrupted()
+        self._optimizer_state = result.state
         theta, loss = result.theta, result.loss
         if monitor.best_theta is not None:
             theta, loss = monitor.best_theta, monitor.best_loss
@@ -589,6 +606,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
+        monitor.close(self.coefs_, self.intercepts_)
         if not incremental and result.status in ("max_iter", "failed"):
             reason = (
                 f"the maximum of {self.max_iter} iterations was reached"
@@ -719,6 +737,14 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return tags
 
 
+def _is_fit_state(name):
+    """Whether an attribute is state that ``fit`` sets (and must restore on failure)."""
+    return (name.endswith("_") and not name.startswith("__")) or name in (
+        "_optimizer_state",
+        "_sample_weight_sum",
+    )
+
+
 class _IterationMonitor:
     """Called by the driver after every iteration.
 
@@ -733,7 +759,7 @@ class _IterationMonitor:
         self.layer_sizes = layer_sizes
         self.X_val, self.y_val = X_val, y_val
         self.history = history
-        self.best_theta = self.best_loss = None
+        self.best_theta = self.best_loss = self.last = None
         self.best_score, self.n_stall = -np.inf, 0
         init_ctx = getattr(estimator, "_init_callback_context", None)
         self.ctx = None if init_ctx is None else init_ctx(max_subtasks=max_iter)
@@ -742,6 +768,7 @@ class _IterationMonitor:
 
     def __call__(self, theta, loss):
         est = self.est
+        self.last = (np.array(theta, copy=True), float(loss))
         self.history["loss"].append(float(loss))
         stop = False
         line = f"Iteration {len(self.history['loss'])}, loss = {loss:.8f}"
@@ -777,8 +804,26 @@ class _IterationMonitor:
             )
         return stop
 
-    def close(self):
+    def interrupted(self):
+        """The result to keep after a KeyboardInterrupt: the last completed
+        iteration. With none completed, the interrupt propagates (and the fit
+        leaves the estimator as it was)."""
+        if self.last is None:
+            raise KeyboardInterrupt
+        n_done = len(self.history["loss"])
+        warnings.warn(
+            f"Training interrupted by the user after {n_done} iteration(s) in "
+            "total; the estimator keeps the weights of the last completed "
+            "iteration.",
+            UserWarning,
+        )
+        return OptimizeResult(*self.last, n_iter=n_done, status="interrupted")
+
+    def close(self, coefs, intercepts):
         if self.ctx is not None:
             self.ctx.call_on_fit_task_end(
-                estimator=self.est, X=self.X, y=self.y, reconstruction_attributes={}
+                estimator=self.est,
+                X=self.X,
+                y=self.y,
+                reconstruction_attributes={"coefs_": coefs, "intercepts_": intercepts},
             )

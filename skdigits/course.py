@@ -26,13 +26,16 @@ from sklearn.utils import check_array, check_random_state, column_or_1d
 
 from skdigits._backends._numpy import NumpyObjective
 from skdigits._classifier import MLPDigitClassifier
+from skdigits._keras_course import build_keras_model, diagnose_keras_model
 from skdigits._network import forward_logits, initial_theta, n_params, split
 
 __all__ = [
+    "build_keras_model",
     "check_nn_gradients",
     "classifier_from_thetas",
     "compute_numerical_gradient",
     "debug_initialize_weights",
+    "diagnose_keras_model",
     "display_data",
     "nn_cost_function",
     "predict",
