@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
+from skdigits._backends import get_backend
 from skdigits._network import initial_theta
 
 # Measured on the bundled 20x20 digits, course network and cost, full batch
@@ -113,9 +114,8 @@ def build_keras_model(
     >>> float(model.layers[0].kernel_regularizer.l2)  # 1 / (2 * 5000)
     0.0001
     """
-    import keras
-
-    from skdigits._backends._keras import CourseCrossEntropy, set_theta
+    backend = get_backend("keras")  # a clear ImportError without the extra
+    keras = backend.keras
 
     sizes = dict(
         input_layer_size=input_layer_size,
@@ -153,10 +153,10 @@ def build_keras_model(
     )
     layer_sizes = [input_layer_size, hidden_layer_size, num_labels]
     rng = check_random_state(random_state)
-    set_theta(model, initial_theta(layer_sizes, "uniform", epsilon_init, rng))
+    backend.set_theta(model, initial_theta(layer_sizes, "uniform", epsilon_init, rng))
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss=CourseCrossEntropy("logistic"),
+        loss=backend.CourseCrossEntropy("logistic"),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
     return model
@@ -239,7 +239,7 @@ def diagnose_keras_model(
     The loss is categorical cross-entropy on a sigmoid output layer
     SGD will take 100 full-batch steps of learning rate 0.01
     """
-    import keras
+    keras = get_backend("keras").keras
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")

@@ -562,6 +562,27 @@ def test_diagnose_bad_input(digits20):
         diagnose_keras_model(_seed_model(64), n_samples=10, X=X[:10])
 
 
+def test_course_helpers_import_keras_only_when_called(monkeypatch):
+    code = (
+        "import sys, skdigits, skdigits._keras_course, skdigits._backends\n"
+        "loaded = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "keras" else real_find_spec(name, *a),
+    )
+    with pytest.raises(ImportError, match=r"skdigits\[keras\]"):
+        build_keras_model(n_samples=10)
+    with pytest.raises(ImportError, match=r"skdigits\[keras\]"):
+        diagnose_keras_model(object(), n_samples=10)
+
+
 # ---------------------------------------------------- scikit-learn contract
 
 
