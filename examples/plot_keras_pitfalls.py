@@ -18,10 +18,9 @@ trained to about 10% accuracy, i.e. chance:
     model.fit(X, one_hot_y, epochs=100, batch_size=len(X))
 
 with every initial weight uniform in [-0.12, 0.12]. Three things are wrong. This
-example reproduces the seed on
-the bundled digits at the course's 20x20 layout, sorted by label as the course's
-``ex4data1.mat`` is, measures what each mistake costs on its own (the other two
-put right), and shows the fixes:
+example reproduces the seed on the bundled digits at the course's 20x20 layout,
+sorted by label as the course's ``ex4data1.mat`` is, measures what each mistake
+costs on its own (the other two put right), and shows the fixes:
 :func:`~skdigits._keras_course.build_keras_model` (the course's network and
 cost in Keras), :func:`~skdigits._keras_course.diagnose_keras_model` (which
 names the mistakes), and :class:`~skdigits.MLPDigitClassifier` with

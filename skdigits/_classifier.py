@@ -694,8 +694,10 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         averaged over the samples, plus an L2 penalty
         ``alpha / (2 * sum(sample_weight))`` on every kernel (not the biases),
         the sample weights being those of the fit. So, on the training data
-        with unit sample weights, ``model.evaluate(X, Y)`` reports ``loss_`` for
-        one-hot targets ``Y`` whose columns follow ``classes_``.
+        with unit sample weights and one-hot targets ``Y`` whose columns follow
+        ``classes_``, ``model.evaluate(X, Y)`` reports the objective at the
+        fitted weights: ``loss_`` for the full-batch solvers (for ``'sgd'`` and
+        ``'adam'``, ``loss_`` is the last epoch's mean minibatch loss).
 
         ``model.predict`` returns the output units' activations (sigmoid, or
         softmax), one column per class of ``classes_``; their arg-max gives

@@ -448,20 +448,42 @@ def _check_loss(model, output):
                 "course's, which sums the binary cross-entropy of one sigmoid unit "
                 "per class."
             )
-    elif kind == "binary":
-        findings.append(
-            f"Keras's binary cross-entropy averages over the {n_outputs} output "
-            "units where the course sums them: the data term is "
-            f"1/{n_outputs} of the course's, as if lambda were {n_outputs} times "
-            "larger. Use a loss that sums over the units (or loss_weights="
-            f"{n_outputs})."
-        )
-    elif kind == "course" and activation == "softmax":
-        findings.append(
-            "The loss sums the binary cross-entropy over softmax outputs; the "
-            "course's outputs are sigmoid units."
-        )
+    elif kind in ("binary", "course"):
+        if kind == "course" and activation == "softmax":
+            findings.append(
+                "The loss sums the binary cross-entropy over softmax outputs; the "
+                "course's outputs are sigmoid units."
+            )
+        # The data term relative to the course's: Keras's binary cross-entropy
+        # averages over the units, and compile(loss_weights=w) multiplies it.
+        weight = _loss_weight(model)
+        scale = weight / n_outputs if kind == "binary" else weight
+        if not math.isclose(scale, 1.0, rel_tol=1e-6):
+            what = (
+                f"Keras's binary cross-entropy averages over the {n_outputs} output "
+                "units where the course sums them"
+                if kind == "binary"
+                else "The loss is the course's"
+            )
+            if weight != 1:
+                what += f", and compile(loss_weights={weight:g}) multiplies it"
+            findings.append(
+                f"{what}: the data term is {scale:.4g} times the course's, as if "
+                f"lambda were {1 / scale:.4g} times larger. Sum the binary "
+                "cross-entropy over the units (or pass loss_weights="
+                f"{n_outputs if kind == 'binary' else 1})."
+            )
     return findings
+
+
+def _loss_weight(model):
+    """The single-output ``loss_weights`` factor the model was compiled with."""
+    weights = model.get_compile_config().get("loss_weights")
+    if isinstance(weights, dict):
+        weights = list(weights.values())
+    if isinstance(weights, list | tuple):
+        weights = weights[0] if len(weights) == 1 else None
+    return 1.0 if weights is None else float(weights)
 
 
 def _check_inputs(model, X, n_samples):

@@ -529,6 +529,15 @@ def test_diagnose_finds_unscaled_inputs_mean_losses_and_bias_penalties(digits20)
     assert "'hidden' regularises its biases" in findings
     assert "kernels of layer 'out' are not penalised" in findings
     assert "averages over the 10 output units" in findings
+    assert "0.1 times the course's, as if lambda were 10 times larger" in findings
+    # loss_weights=K turns Keras's mean over the units into the course's sum.
+    course.compile(optimizer="adam", loss="binary_crossentropy", loss_weights=10.0)
+    assert diagnose_keras_model(course, n_samples=m) == []
+    course = build_keras_model(n_samples=m)
+    course.compile(optimizer="adam", loss=course.loss, loss_weights=0.5)
+    findings = diagnose_keras_model(course, n_samples=m)
+    assert len(findings) == 1 and "The loss is the course's" in findings[0]
+    assert "loss_weights=0.5" in findings[0] and "lambda were 2 times" in findings[0]
     logits = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3)])
     logits.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     findings = " ".join(diagnose_keras_model(logits, n_samples=10, lambda_=0))
