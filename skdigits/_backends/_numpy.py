@@ -184,8 +184,10 @@ class NumpyObjective:
         self._n_params = n_params(self.layer_sizes)
         self._GT = [np.empty((cols, rows), self.dtype) for rows, cols in self._shapes]
         self._work = {}
+        # Forward and gradient products of every layer, and the error
+        # propagated back through every layer but the first.
         self.multiply_adds = n * sum(
-            rows * cols * (2 if i == 0 else 3)
+            2 * rows * cols + (i > 0) * (rows - 1) * cols
             for i, (rows, cols) in enumerate(self._shapes)
         )
 
