@@ -74,6 +74,9 @@ class _BlasThreads:
     Used as a context manager around a solver run; ``evaluation()`` wraps each
     call of the objective. ``work`` is the objective's multiply-adds per call,
     or None when unknown (then evaluations get the caller's threads back).
+    Fits running concurrently in Python threads are safe with threadpoolctl:
+    OpenMP limits are per thread, and OpenBLAS's process-wide pthreads limit
+    only takes orders from one controlling thread.
     """
 
     def __init__(self, work):
