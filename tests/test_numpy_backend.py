@@ -183,3 +183,31 @@ def test_multiply_adds_counts_the_products(digits8):
     # error for every layer but the first.
     expected = n * (65 * 12 * 2 + (13 * 7 * 2 + 12 * 7) + (8 * 5 * 2 + 7 * 5))
     assert f.multiply_adds == expected
+
+
+def test_large_inputs_skip_the_row_major_copy(monkeypatch, digits8):
+    # Above _ROW_COPY_BYTES the engine keeps one copy of the input.
+    from skdigits._backends import _numpy
+
+    monkeypatch.setattr(_numpy, "_ROW_COPY_BYTES", 0)
+    X, Y, sw, theta = _problem(digits8, weighted=True)
+    f = NumpyObjective(
+        X,
+        Y,
+        sw,
+        alpha=0.8,
+        layer_sizes=LAYERS,
+        activation="tanh",
+        out_activation="logistic",
+    )
+    assert np.shares_memory(f._X1, f._X1T)
+    rows = np.arange(0, len(Y), 3)
+    for batch in (None, rows):
+        loss, grad = f(theta, batch)
+        ref_loss, ref_grad = reference_loss_and_grad(
+            X, Y, sw, theta, LAYERS, "tanh", "logistic", 0.8, batch
+        )
+        assert loss == pytest.approx(ref_loss, rel=1e-12)
+        np.testing.assert_allclose(
+            grad, ref_grad, rtol=1e-12, atol=1e-12 * np.abs(ref_grad).max()
+        )

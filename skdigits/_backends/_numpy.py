@@ -172,13 +172,13 @@ class NumpyObjective:
             self._X1 = sp.hstack([ones, X], format="csr", dtype=self.dtype)
             self._X1T = self._X1.T
         else:
-            # [1; X.T]: the leading row of ones carries layer 0's intercepts.
-            self._X1T = np.empty((1 + X.shape[1], n), dtype=self.dtype)
-            self._X1T[0] = 1
-            self._X1T[1:] = X.T
-            self._X1 = self._X1T.T
-            if self._X1T.nbytes <= _ROW_COPY_BYTES:
-                self._X1 = np.ascontiguousarray(self._X1)
+            # [1, X]: the leading column of ones carries layer 0's intercepts.
+            self._X1 = np.empty((n, 1 + X.shape[1]), dtype=self.dtype)
+            self._X1[:, 0] = 1
+            self._X1[:, 1:] = X
+            self._X1T = np.ascontiguousarray(self._X1.T)
+            if self._X1.nbytes > _ROW_COPY_BYTES:
+                self._X1 = self._X1T.T
         self._YT = np.ascontiguousarray(np.asarray(Y, dtype=self.dtype).T)
         self._shapes = layer_shapes(self.layer_sizes)
         self._n_params = n_params(self.layer_sizes)
