@@ -2,23 +2,20 @@
 
 Layout
 ------
-The engine works *sample-major on the columns*: every activation, error and
-work array has shape ``(n_units, n_samples)``, and the input carries a leading
-row of ones, ``X1T = [1; X.T]`` of shape ``(1 + n_features, n_samples)``. With
-that layout
+Samples run along the columns: every activation, error and work array has shape
+``(n_units, n_samples)``, and the input gets a leading row of ones,
+``X1T = [1; X.T]`` of shape ``(1 + n_features, n_samples)``. With that layout
 
 - a layer's block of ``theta`` (shape ``(1 + n_in, n_out)``, intercepts in
-  row 0) enters its forward product as ``block.T @ A1`` and the intercepts ride
-  in the same matrix product as the weights (hidden layers keep a row of ones
-  too);
-- the gradient of the block is ``(D @ A1.T).T``, again one product;
+  row 0) enters its forward product as ``block.T @ A1``: the intercepts ride in
+  the same matrix product as the weights (hidden activations keep a row of ones
+  too), and so does the intercepts' gradient in ``(D @ A1.T).T``;
 - OpenBLAS runs these short-and-wide products (``n_out`` rows, ``n_samples``
-  columns) 15-40% faster than the tall-and-thin ones of the row layout
-  (``benchmarks/bench_engine.py`` measures both);
-- the element-wise work runs on contiguous blocks, with exponential-based
-  kernels (NumPy's SIMD ``exp``/``log``) instead of ``scipy.special.expit`` and
-  ``np.logaddexp``, which are scalar loops and cost as much as a matrix product
-  at the course's shapes.
+  columns) faster than the tall-and-thin ones of the row layout that
+  scikit-learn's MLP uses (``benchmarks/bench_engine.py`` times both);
+- the element-wise work runs on contiguous blocks with kernels built on NumPy's
+  SIMD ``exp`` and ``log``; ``scipy.special.expit`` and ``np.logaddexp`` are
+  scalar loops, 3-6 times slower at the course's shapes.
 
 Work arrays are allocated once per batch size and reused; arithmetic is done in
 the dtype of ``X`` (float32 end to end for float32 data), and the gradient is
