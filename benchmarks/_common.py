@@ -60,6 +60,9 @@ def print_environment(title):
         f"- Python {platform.python_version()}, NumPy {np.__version__}, "
         f"SciPy {scipy.__version__}, scikit-learn {sklearn.__version__}"
     )
+    import skdigits
+
+    print(f"- skdigits {skdigits.__version__} from {Path(skdigits.__file__).parent}")
     print(f"- CPU: {os.cpu_count()} logical cores, {platform.machine()}")
     print(f"- load average (1, 5, 15 min) at start: {load()}")
     for name, version, kernel, threads in blas_libraries():

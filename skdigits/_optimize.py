@@ -11,10 +11,10 @@ BLAS threads
 ------------
 The solvers' own work is vector arithmetic on ``theta`` (SciPy's L-BFGS-B and
 CG call BLAS dot products and updates on it). OpenBLAS spreads such a call over
-its threads once the vector is longer than 10000 entries -- the course network
+its threads from about 10000 entries on -- the course network
 has 10285 parameters -- and the thread wake-ups then cost far more than the
-arithmetic (``benchmarks/bench_threads.py``: up to tens of milliseconds per
-iteration on a busy machine, against a fraction of a millisecond on one thread).
+arithmetic: ``benchmarks/bench_threads.py`` measured SciPy's L-BFGS-B tens of
+times slower per iteration on two threads than on one, on a busy 2-core machine.
 The driver therefore runs the solvers on one BLAS thread. Evaluations of the
 objective get the caller's thread count back, unless the objective declares
 (``multiply_adds``) that its matrix products are too small for threads to pay:
