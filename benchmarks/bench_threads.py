@@ -100,7 +100,7 @@ def fits(repeats):
     def case(solver, policy):
         def run():
             clf = MLPDigitClassifier(
-                solver=solver, max_iter=5 if solver == "adam" else 60, tol=0
+                solver=solver, max_iter=20 if solver == "adam" else 60, tol=0
             )
             clf.set_params(random_state=0)
             saved = driver._BlasThreads
