@@ -10,9 +10,10 @@ Samples run along the columns: every activation, error and work array has shape
   row 0) enters its forward product as ``block.T @ A1``: the intercepts ride in
   the same matrix product as the weights (hidden activations keep a row of ones
   too), and so does the intercepts' gradient in ``(D @ A1.T).T``;
-- OpenBLAS runs these short-and-wide products (``n_out`` rows, ``n_samples``
-  columns) faster than the tall-and-thin ones of the row layout that
-  scikit-learn's MLP uses (``benchmarks/bench_engine.py`` times both);
+- OpenBLAS runs these short-and-wide float64 products (``n_out`` rows,
+  ``n_samples`` columns) in about a third less time than the tall-and-thin ones
+  of the row layout that scikit-learn's MLP uses; in float32 the two layouts
+  run about as fast (``benchmarks/bench_engine.py`` times both);
 - the element-wise work runs on contiguous blocks with kernels built on NumPy's
   SIMD ``exp`` and ``log``; ``scipy.special.expit`` and ``np.logaddexp`` are
   scalar loops, 3-6 times slower at the course's shapes.
