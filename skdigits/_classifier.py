@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -503,6 +502,8 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 if counts.min() >= 2 and len(classes) <= min(n_val, X.shape[0] - n_val)
                 else None
             )
+            from sklearn.model_selection import train_test_split
+
             train, val = train_test_split(
                 np.arange(X.shape[0]),
                 test_size=self.validation_fraction,

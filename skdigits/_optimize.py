@@ -6,12 +6,34 @@ grad)``, and walks ``theta`` downhill with it: full batch through
 Newton), or minibatch SGD / Adam loops. After every iteration (an epoch for the
 minibatch solvers) it calls ``on_iteration(theta, loss)``, which records the
 loss curve, reports progress and may ask to stop by returning True.
+
+BLAS threads
+------------
+The solvers' own work is vector arithmetic on ``theta`` (SciPy's L-BFGS-B and
+CG call BLAS dot products and updates on it). OpenBLAS spreads such a call over
+its threads from about 10000 entries on -- the course network
+has 10285 parameters -- and the thread wake-ups then cost far more than the
+arithmetic: ``benchmarks/bench_threads.py`` measured SciPy's L-BFGS-B tens of
+times slower per iteration on two threads than on one, on a busy 2-core machine.
+The driver therefore runs the solvers on one BLAS thread. Evaluations of the
+objective get the caller's thread count back, unless the objective declares
+(``multiply_adds``) that its matrix products are too small for threads to pay:
+then the whole fit runs on one thread. ``threadpoolctl.threadpool_limits`` set
+by the caller is respected: the driver never raises a thread count.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
+
+# Objectives whose matrix products do fewer multiply-adds than this per
+# evaluation run them on one BLAS thread: a single thread wake-up stalled behind
+# another process costs more than threads can save on products of a few
+# milliseconds (see benchmarks/bench_threads.py).
+SMALL_WORK = 100_000_000
 
 FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B", "cg": "CG", "tnc": "TNC"}
 MINIBATCH_SOLVERS = ("sgd", "adam")
@@ -33,6 +55,51 @@ class OptimizeResult:
     status: str
     message: str = ""
     state: dict = field(default_factory=dict)
+
+
+_BLAS = None
+
+
+def _blas_controller():
+    # Finding the loaded BLAS libraries takes milliseconds: do it once.
+    global _BLAS
+    if _BLAS is None:
+        _BLAS = ThreadpoolController().select(user_api="blas")
+    return _BLAS
+
+
+class _BlasThreads:
+    """One BLAS thread for the solver; the caller's threads for big evaluations.
+
+    Used as a context manager around a solver run; ``evaluation()`` wraps each
+    call of the objective. ``work`` is the objective's multiply-adds per call,
+    or None when unknown (then evaluations get the caller's threads back).
+    Fits running concurrently in Python threads are safe with threadpoolctl:
+    OpenMP limits are per thread, and OpenBLAS's process-wide pthreads limit
+    only takes orders from one controlling thread.
+    """
+
+    def __init__(self, work):
+        self._threaded_evaluations = work is None or work >= SMALL_WORK
+        self._limiter = None
+
+    def __enter__(self):
+        self._limiter = _blas_controller().limit(limits=1)
+        return self
+
+    def __exit__(self, *exc_info):
+        self._limiter.restore_original_limits()
+
+    @contextmanager
+    def evaluation(self):
+        if not self._threaded_evaluations:
+            yield
+            return
+        self._limiter.restore_original_limits()
+        try:
+            yield
+        finally:
+            self._limiter = _blas_controller().limit(limits=1)
 
 
 class _Stop(Exception):
@@ -68,9 +135,11 @@ def minimize_full_batch(
     ``sqrt(eps)`` of the objective's dtype.
     """
     last = {"theta": None, "loss": None}
+    threads = _BlasThreads(getattr(loss_and_grad, "multiply_adds", None))
 
     def fun(theta):
-        loss, grad = loss_and_grad(theta)
+        with threads.evaluation():
+            loss, grad = loss_and_grad(theta)
         last["theta"], last["loss"] = theta.copy(), loss
         return loss, grad
 
@@ -81,7 +150,8 @@ def minimize_full_batch(
         if last["theta"] is not None and np.array_equal(xk, last["theta"]):
             loss = last["loss"]
         else:
-            loss = loss_and_grad(xk)[0]
+            with threads.evaluation():
+                loss = loss_and_grad(xk)[0]
         _check_finite(loss, xk)
         progress["n_iter"] += 1
         progress["theta"], progress["loss"] = xk.copy(), loss
@@ -102,14 +172,15 @@ def minimize_full_batch(
         if method == "L-BFGS-B":
             options["ftol"] = 64 * np.finfo(np.float64).eps
     try:
-        res = minimize(
-            fun,
-            progress["theta"],
-            jac=True,
-            method=method,
-            callback=callback,
-            options=options,
-        )
+        with threads:
+            res = minimize(
+                fun,
+                progress["theta"],
+                jac=True,
+                method=method,
+                callback=callback,
+                options=options,
+            )
     except _Stop as stop:
         return OptimizeResult(
             progress["theta"], float(progress["loss"]), progress["n_iter"], stop.status
@@ -161,40 +232,46 @@ def minimize_minibatch(
     order = np.arange(n_samples)
     best_loss, n_stall = np.inf, 0
 
-    for epoch in range(max_iter):
-        if shuffle:
-            random_state.shuffle(order)
-        total = 0.0
-        for start in range(0, n_samples, batch_size):
-            rows = order[start : start + batch_size]
-            loss, grad = loss_and_grad(theta, rows)
-            total += loss * len(rows)
-            if solver == "adam":
-                t += 1
-                m *= beta_1
-                m += (1 - beta_1) * grad
-                v *= beta_2
-                v += (1 - beta_2) * grad**2
-                step = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-                theta -= step * m / (np.sqrt(v) + epsilon)
-            else:
-                velocity *= momentum
-                velocity -= learning_rate * grad
-                if nesterovs_momentum:
-                    theta += momentum * velocity - learning_rate * grad
+    work = getattr(loss_and_grad, "multiply_adds", None)
+    threads = _BlasThreads(None if work is None else work * batch_size / n_samples)
+    with threads:
+        for epoch in range(max_iter):
+            if shuffle:
+                random_state.shuffle(order)
+            total = 0.0
+            for start in range(0, n_samples, batch_size):
+                rows = order[start : start + batch_size]
+                with threads.evaluation():
+                    loss, grad = loss_and_grad(theta, rows)
+                total += loss * len(rows)
+                if solver == "adam":
+                    t += 1
+                    m *= beta_1
+                    m += (1 - beta_1) * grad
+                    v *= beta_2
+                    v += (1 - beta_2) * grad**2
+                    step = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+                    theta -= step * m / (np.sqrt(v) + epsilon)
                 else:
-                    theta += velocity
-        epoch_loss = total / n_samples
-        _check_finite(epoch_loss, theta)
-        if solver == "adam":
-            state["t"] = t
-        if on_iteration(theta, epoch_loss):
-            return OptimizeResult(theta, epoch_loss, epoch + 1, "stopped", state=state)
-        if n_iter_no_change is not None:
-            n_stall = n_stall + 1 if epoch_loss > best_loss - tol else 0
-            best_loss = min(best_loss, epoch_loss)
-            if n_stall >= n_iter_no_change:
+                    velocity *= momentum
+                    velocity -= learning_rate * grad
+                    if nesterovs_momentum:
+                        theta += momentum * velocity - learning_rate * grad
+                    else:
+                        theta += velocity
+            epoch_loss = total / n_samples
+            _check_finite(epoch_loss, theta)
+            if solver == "adam":
+                state["t"] = t
+            if on_iteration(theta, epoch_loss):
                 return OptimizeResult(
-                    theta, epoch_loss, epoch + 1, "converged", state=state
+                    theta, epoch_loss, epoch + 1, "stopped", state=state
                 )
-    return OptimizeResult(theta, epoch_loss, max_iter, "max_iter", state=state)
+            if n_iter_no_change is not None:
+                n_stall = n_stall + 1 if epoch_loss > best_loss - tol else 0
+                best_loss = min(best_loss, epoch_loss)
+                if n_stall >= n_iter_no_change:
+                    return OptimizeResult(
+                        theta, epoch_loss, epoch + 1, "converged", state=state
+                    )
+        return OptimizeResult(theta, epoch_loss, max_iter, "max_iter", state=state)
