@@ -1,7 +1,7 @@
 """
-=====================================
+======================================
 Exercise 4 of the course, step by step
-=====================================
+======================================
 
 The course's exercise 4 trains a 400-25-10 network of sigmoid units by
 backpropagation. This example follows its steps with :mod:`skdigits.course`,
