@@ -16,7 +16,7 @@ Samples run along the columns: every activation, error and work array has shape
   run about as fast (``benchmarks/bench_engine.py`` times both);
 - the element-wise work runs on contiguous blocks with kernels built on NumPy's
   SIMD ``exp`` and ``log``; ``scipy.special.expit`` and ``np.logaddexp`` are
-  scalar loops, 3-6 times slower at the course's shapes.
+  scalar loops, 4-7 times slower at the course's shapes.
 
 Work arrays are allocated once per batch size and reused; arithmetic is done in
 the dtype of ``X`` (float32 end to end for float32 data), and the gradient is
