@@ -21,8 +21,8 @@ with every initial weight uniform in [-0.12, 0.12]. Three things are wrong. This
 example reproduces the seed on the bundled digits at the course's 20x20 layout,
 sorted by label as the course's ``ex4data1.mat`` is, measures what each mistake
 costs on its own (the other two put right), and shows the fixes:
-:func:`~skdigits._keras_course.build_keras_model` (the course's network and
-cost in Keras), :func:`~skdigits._keras_course.diagnose_keras_model` (which
+:func:`~skdigits.course.build_keras_model` (the course's network and
+cost in Keras), :func:`~skdigits.course.diagnose_keras_model` (which
 names the mistakes), and :class:`~skdigits.MLPDigitClassifier` with
 ``backend="keras"``.
 
@@ -43,7 +43,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from skdigits import MLPDigitClassifier
-from skdigits._keras_course import build_keras_model, diagnose_keras_model
+from skdigits.course import build_keras_model, diagnose_keras_model
 from skdigits.datasets import load_digits
 
 start = time.perf_counter()
@@ -110,7 +110,7 @@ print(
 )
 
 # %%
-# What :func:`~skdigits._keras_course.diagnose_keras_model` says about it
+# What :func:`~skdigits.course.diagnose_keras_model` says about it
 # ------------------------------------------------------------------------
 for finding in diagnose_keras_model(seed, n_samples=m, X=X):
     print("-", finding, "\n")
@@ -191,7 +191,7 @@ results["penalty and loss right, SGD 100 x 1"] = train(
 # %%
 # All three fixed
 # ---------------
-# :func:`~skdigits._keras_course.build_keras_model` is the course's network and
+# :func:`~skdigits.course.build_keras_model` is the course's network and
 # cost in Keras (``l2(lambda / (2m))`` on the kernels, the summed binary
 # cross-entropy), trained here on minibatches with Adam; the diagnosis finds
 # nothing to report.
