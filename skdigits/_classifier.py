@@ -26,6 +26,7 @@ from skdigits._network import (
     log_proba_from_logits,
     pack,
     split,
+    unpack,
 )
 from skdigits._optimize import (
     FULL_BATCH_SOLVERS,
@@ -768,6 +769,11 @@ class _IterationMonitor:
         self.ctx = None if init_ctx is None else init_ctx(max_subtasks=max_iter)
         if self.ctx is not None:
             self.ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+        # Per-iteration tasks (and the copies of the weights they hand over)
+        # only when callbacks are registered, as LogisticRegression does.
+        self.report_iterations = self.ctx is not None and hasattr(
+            estimator, "_skl_callbacks"
+        )
 
     def __call__(self, theta, loss):
         est = self.est
@@ -776,8 +782,13 @@ class _IterationMonitor:
         stop = False
         line = f"Iteration {len(self.history['loss'])}, loss = {loss:.8f}"
         if self.X_val is not None:
-            coefs, intercepts = split(theta, self.layer_sizes)
-            logits = forward_logits(self.X_val, coefs, intercepts, est.activation)
+            blocks = unpack(np.asarray(theta), self.layer_sizes)
+            logits = forward_logits(
+                self.X_val,
+                [B[1:] for B in blocks],
+                [B[0] for B in blocks],
+                est.activation,
+            )
             score = float(
                 np.mean(est.classes_[np.argmax(logits, axis=1)] == self.y_val)
             )
@@ -790,7 +801,7 @@ class _IterationMonitor:
             stop = self.n_stall >= est.n_iter_no_change
         if est.verbose:
             print(line)
-        if self.ctx is not None:
+        if self.report_iterations:
             coefs, intercepts = split(theta, self.layer_sizes)
             sub = self.ctx.subcontext(task_name="iteration")
             sub.call_on_fit_task_begin(estimator=est, X=self.X, y=self.y)

@@ -45,8 +45,9 @@ class OptimizeResult:
     """What a run of the driver produced.
 
     ``status`` is ``"converged"`` (the solver's own criterion), ``"stopped"``
-    (``on_iteration`` asked to stop), ``"max_iter"``, or ``"failed"`` (the solver
-    gave up, ``message`` says why).
+    (``on_iteration`` asked to stop), ``"max_iter"``, ``"failed"`` (the solver
+    gave up, ``message`` says why), or ``"interrupted"`` (Ctrl-C; set by the
+    estimator, which keeps the last completed iteration).
     """
 
     theta: np.ndarray

@@ -27,3 +27,14 @@ def small_digits(digits8):
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+@pytest.fixture
+def pyplot():
+    """matplotlib's pyplot on the Agg backend; closes the figures afterwards."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")

@@ -319,17 +319,6 @@ def test_predict_and_classifier_from_thetas_bad_input(rng):
 # ------------------------------------------------------------------ pictures
 
 
-@pytest.fixture
-def pyplot():
-    """matplotlib's pyplot on the Agg backend; closes the figures afterwards."""
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    yield plt
-    plt.close("all")
-
-
 def _letter_f(height=20, width=20):
     """An upright "F": no symmetry, so any flip or transpose shows."""
     image = np.zeros((height, width))

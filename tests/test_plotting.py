@@ -13,17 +13,6 @@ from skdigits.course import classifier_from_thetas
 from skdigits.plotting import plot_digits, plot_hidden_units, plot_loss_curve
 
 
-@pytest.fixture
-def pyplot():
-    """matplotlib's pyplot on the Agg backend; closes the figures afterwards."""
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    yield plt
-    plt.close("all")
-
-
 def _letter_f(height=8, width=8):
     image = np.zeros((height, width))
     image[1:-1, 2] = 1.0
