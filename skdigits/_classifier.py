@@ -9,7 +9,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -366,15 +370,21 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self : MLPDigitClassifier
             The updated estimator.
         """
+        if self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: each call sees "
+                "one chunk of data, so there is no validation split to watch. "
+                "Use fit, or set early_stopping=False."
+            )
+        if classes is not None:
+            classes = _check_partial_fit_classes(classes)
         if not hasattr(self, "coefs_"):
             if classes is None:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
                 )
-            classes = self._check_classes(np.unique(classes))
-        elif classes is not None and not np.array_equal(
-            np.unique(classes), self.classes_
-        ):
+            classes = self._check_classes(classes)
+        elif classes is not None and not np.array_equal(classes, self.classes_):
             raise ValueError(
                 f"classes={np.unique(classes)!r} differs from the classes of the "
                 f"first call to partial_fit, {self.classes_!r}."
@@ -390,9 +400,14 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return classes
 
     def _layer_sizes(self, n_features, n_classes):
-        hidden = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        if hidden.ndim != 1 or not all(
-            isinstance(h, Integral | np.integer) and h > 0 for h in hidden.tolist()
+        # Look at each entry itself: np.asarray would turn a mix of integer
+        # types (int64 and uint64) into float64.
+        sizes = self.hidden_layer_sizes
+        is_one = isinstance(sizes, Integral) or np.ndim(sizes) == 0
+        hidden = [sizes] if is_one else list(sizes)
+        if not all(
+            isinstance(h, Integral) and not isinstance(h, bool | np.bool_) and h > 0
+            for h in hidden
         ):
             raise ValueError(
                 "hidden_layer_sizes must be positive integers, got "
@@ -416,8 +431,13 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                         f"init[{i}] has shape {T.shape}; layer {i} needs a matrix "
                         f"of shape {shape} (n_out, 1 + n_in), bias in column 0."
                     )
-                if not np.issubdtype(T.dtype, np.number) or not np.all(np.isfinite(T)):
-                    raise ValueError(f"init[{i}] must hold finite numbers.")
+                real = np.issubdtype(T.dtype, np.integer) or np.issubdtype(
+                    T.dtype, np.floating
+                )
+                if not real or not np.all(np.isfinite(T)):
+                    raise ValueError(
+                        f"init[{i}] must hold finite real numbers, got dtype {T.dtype}."
+                    )
         return initial_theta(layer_sizes, init, self.epsilon_init, rng, dtype)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
@@ -467,8 +487,17 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         if self.class_weight is not None:
+            _check_class_weight(self.class_weight)
             sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
-        if not np.sum(sample_weight) > 0:
+        with np.errstate(over="ignore"):
+            total = np.sum(sample_weight)
+        if not np.isfinite(total):
+            raise ValueError(
+                f"The sample weights sum to {total} (overflow): they are too large "
+                "to compute with. Divide them by a common factor; note that this "
+                "strengthens the penalty alpha / (2 * sum(sample_weight))."
+            )
+        if not total > 0:
             raise ValueError("The sample weights sum to zero: nothing to fit.")
 
         layer_sizes = self._layer_sizes(X.shape[1], len(classes))
@@ -493,7 +522,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             opt_state = getattr(self, "_optimizer_state", None)
 
         X_fit, y_fit, w_fit = X, y_index, sample_weight
-        X_val = y_val = None
+        X_val = y_val = w_val = None
         if self.early_stopping and not incremental:
             # Stratify when every class can appear on both sides of the split.
             n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
@@ -511,7 +540,12 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 stratify=stratify,
                 random_state=rng,
             )
-            X_val, y_val = X[val], y[val]
+            X_val, y_val, w_val = X[val], y[val], sample_weight[val]
+            if not np.sum(w_val) > 0:
+                raise ValueError(
+                    "The sample weights of the validation split sum to zero: "
+                    "early stopping has nothing to score."
+                )
             X_fit, y_fit, w_fit = X[train], y_index[train], sample_weight[train]
             if not np.sum(w_fit) > 0:
                 raise ValueError(
@@ -521,12 +555,9 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             X_fit, y_fit, w_fit = collapse_rows(X_fit, y_fit, w_fit)
         Y = (y_fit[:, None] == np.arange(len(classes))).astype(X.dtype)
 
-        # Set the attributes the fit needs to predict mid-way (callbacks,
-        # validation scoring) before the first iteration.
+        # The monitor needs the classes before the first iteration (validation
+        # scoring); the rest of the fitted state is set once, at the end.
         self.classes_ = classes
-        self.n_layers_ = len(layer_sizes)
-        self.n_outputs_ = len(classes)
-        self.out_activation_ = self.out_activation
 
         backend = get_backend(self.backend)
         objective = dict(
@@ -537,7 +568,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         )
         max_iter = 1 if incremental else self.max_iter
         monitor = _IterationMonitor(
-            self, X, y, layer_sizes, X_val, y_val, history, max_iter
+            self, X, y, layer_sizes, (X_val, y_val, w_val), history, max_iter
         )
 
         def optimize():
@@ -574,53 +605,91 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                     epsilon=self.epsilon,
                     state=opt_state,
                 )
-                if hasattr(backend, "fit_minibatch"):
-                    # The backend trains natively (Keras: model.fit).
-                    return backend.fit_minibatch(
-                        X_fit, Y, w_fit, theta0, **objective, **minibatch
-                    )
-                else:
-                    return minimize_minibatch(
-                        backend.make_objective(X_fit, Y, w_fit, **objective),
-                        theta0,
-                        n_samples=n,
-                        **minibatch,
-                    )
+                return minimize_minibatch(
+                    backend.make_objective(X_fit, Y, w_fit, **objective),
+                    theta0,
+                    n_samples=n,
+                    **minibatch,
+                )
 
         try:
             result = optimize()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             result = monitor.interrupted()
-        self._optimizer_state = result.state
+            result.state = getattr(exc, "optimizer_state", opt_state) or {}
         theta, loss = result.theta, result.loss
         if monitor.best_theta is not None:
             theta, loss = monitor.best_theta, monitor.best_loss
-        self.coefs_, self.intercepts_ = split(theta.astype(X.dtype), layer_sizes)
-        self.loss_ = float(loss)
-        # The penalty's scale alpha / (2 * sum(s)), for to_keras.
-        self._sample_weight_sum = float(np.sum(w_fit))
-        self.loss_curve_ = history["loss"]
-        self.n_iter_ = len(self.loss_curve_)
-        if X_val is not None:
-            self.validation_scores_ = history["val"]
-            self.best_validation_score_ = float(max(self.validation_scores_))
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-
+        coefs, intercepts = split(theta.astype(X.dtype), layer_sizes)
+        self._set_fitted(
+            classes=classes,
+            coefs=coefs,
+            intercepts=intercepts,
+            loss=float(loss),
+            loss_curve=history["loss"],
+            validation_scores=history["val"] if X_val is not None else None,
+            best_validation_score=monitor.best_score if X_val is not None else None,
+            sample_weight_sum=float(np.sum(w_fit)),
+            optimizer_state=result.state,
+        )
         monitor.close(self.coefs_, self.intercepts_)
         if not incremental and result.status in ("max_iter", "failed"):
-            reason = (
-                f"the maximum of {self.max_iter} iterations was reached"
-                if result.status == "max_iter"
-                else f"the solver stopped: {result.message}"
-            )
-            warnings.warn(
-                f"{self.solver} did not converge: {reason}. Consider raising "
-                "max_iter or scaling the data.",
-                ConvergenceWarning,
-            )
+            self._warn_not_converged(result, X)
         return self
+
+    def _set_fitted(
+        self,
+        *,
+        classes,
+        coefs,
+        intercepts,
+        loss,
+        loss_curve,
+        validation_scores=None,
+        best_validation_score=None,
+        sample_weight_sum=None,
+        optimizer_state=None,
+    ):
+        """Write the fitted state: the one place every path (fit, partial_fit,
+        :func:`skdigits.course.classifier_from_thetas`) sets it."""
+        self.classes_ = np.asarray(classes)
+        self.coefs_, self.intercepts_ = list(coefs), list(intercepts)
+        self.n_features_in_ = self.coefs_[0].shape[0]
+        self.n_layers_ = len(self.coefs_) + 1
+        self.n_outputs_ = self.coefs_[-1].shape[1]
+        self.out_activation_ = self.out_activation
+        self.loss_ = loss
+        self.loss_curve_ = list(loss_curve)
+        self.n_iter_ = len(self.loss_curve_)
+        self.validation_scores_ = validation_scores
+        self.best_validation_score_ = (
+            None if best_validation_score is None else float(best_validation_score)
+        )
+        # The penalty's scale alpha / (2 * sum(s)), for to_keras; None when the
+        # weights were not fitted to data.
+        self._sample_weight_sum = sample_weight_sum
+        self._optimizer_state = {} if optimizer_state is None else optimizer_state
+
+    def _warn_not_converged(self, result, X):
+        if result.status == "max_iter":
+            reason = f"the maximum of {self.max_iter} iterations was reached"
+            advice = "Raise max_iter to train further"
+            if self.early_stopping or self.solver in MINIBATCH_SOLVERS:
+                advice += ", or raise tol to stop earlier"
+        else:
+            reason = f"the solver stopped: {result.message}"
+            advice = "Try another solver"
+        # Scaling only helps data far from unit scale (pixels in [0, 1] are not).
+        with np.errstate(invalid="ignore", over="ignore"):
+            scale = float(abs(X).max()) if X.shape[0] else 0.0
+        if scale > 10:
+            advice += (
+                f", or scale the data (its largest absolute value is {scale:.3g}; "
+                "for example with MinMaxScaler)"
+            )
+        warnings.warn(
+            f"{self.solver} did not converge: {reason}. {advice}.", ConvergenceWarning
+        )
 
     # ------------------------------------------------------------- predict
 
@@ -706,7 +775,9 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         :meth:`predict`'s classes, and :meth:`predict_proba` is them normalised.
         The optimizer is the estimator's ``'sgd'`` or ``'adam'`` (with its
         moments after the fit), or Adam with ``learning_rate_init`` for the
-        full-batch solvers, which Keras does not have.
+        full-batch solvers, which Keras does not have. A classifier that has
+        seen no data (:func:`skdigits.course.classifier_from_thetas`) has no
+        ``sum(sample_weight)`` to scale the penalty by: its model has no L2 term.
 
         Keras and TensorFlow are imported here; the estimator keeps no Keras
         object.
@@ -733,12 +804,56 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         True
         """
         check_is_fitted(self)
-        return get_backend("keras").fitted_model(self)
+        if self.solver == "sgd":
+            optimizer = ("sgd", self.momentum, self.nesterovs_momentum)
+        else:
+            optimizer = ("adam", self.beta_1, self.beta_2, self.epsilon)
+        total = self._sample_weight_sum
+        return get_backend("keras").fitted_model(
+            self.coefs_,
+            self.intercepts_,
+            activation=self.activation,
+            out_activation=self.out_activation_,
+            l2=0.0 if total is None else self.alpha / (2 * total),
+            optimizer=optimizer,
+            learning_rate=self.learning_rate_init,
+            # Full-batch solvers' state is not Adam's: the export starts afresh.
+            optimizer_state=self._optimizer_state
+            if self.solver in MINIBATCH_SOLVERS
+            else None,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _check_class_weight(class_weight):
+    """Each weight of a ``class_weight`` dict must be a finite number >= 0."""
+    if not isinstance(class_weight, dict):
+        return
+    for label, weight in class_weight.items():
+        ok = isinstance(weight, Real) and not isinstance(weight, bool | np.bool_)
+        if not ok or not (np.isfinite(weight) and weight >= 0):
+            raise ValueError(
+                f"class_weight for class {label!r} must be a finite, non-negative "
+                f"number; got {weight!r}."
+            )
+
+
+def _check_partial_fit_classes(classes):
+    """The sorted, distinct labels of ``classes``, checked as scikit-learn checks y."""
+    if np.ndim(np.asarray(classes, dtype=object)) != 1:
+        raise ValueError(
+            f"classes must be a 1-d array-like of labels; got shape "
+            f"{np.shape(np.asarray(classes, dtype=object))}."
+        )
+    # Mixed strings and numbers, NaN and continuous values are refused here,
+    # as they are in y.
+    with np.errstate(invalid="ignore"):
+        check_classification_targets(classes)
+        return unique_labels(classes)
 
 
 def _is_fit_state(name):
@@ -757,11 +872,11 @@ class _IterationMonitor:
     best weights. Returns True to ask the driver to stop.
     """
 
-    def __init__(self, estimator, X, y, layer_sizes, X_val, y_val, history, max_iter):
+    def __init__(self, estimator, X, y, layer_sizes, validation, history, max_iter):
         self.est = estimator
         self.X, self.y = X, y
         self.layer_sizes = layer_sizes
-        self.X_val, self.y_val = X_val, y_val
+        self.X_val, self.y_val, self.w_val = validation
         self.history = history
         self.best_theta = self.best_loss = self.last = None
         self.best_score, self.n_stall = -np.inf, 0
@@ -789,9 +904,9 @@ class _IterationMonitor:
                 [B[0] for B in blocks],
                 est.activation,
             )
-            score = float(
-                np.mean(est.classes_[np.argmax(logits, axis=1)] == self.y_val)
-            )
+            # Weighted like the training data (as scikit-learn >= 1.9 does).
+            correct = est.classes_[np.argmax(logits, axis=1)] == self.y_val
+            score = float(np.average(correct, weights=self.w_val))
             self.history["val"].append(score)
             line += f", validation score = {score:.6f}"
             if score > self.best_score:
@@ -825,10 +940,16 @@ class _IterationMonitor:
         if self.last is None:
             raise KeyboardInterrupt
         n_done = len(self.history["loss"])
+        if self.best_theta is not None:
+            kept = (
+                "the weights of the best validation score so far "
+                f"({self.best_score:.4f})"
+            )
+        else:
+            kept = "the weights of the last completed iteration"
         warnings.warn(
             f"Training interrupted by the user after {n_done} iteration(s) in "
-            "total; the estimator keeps the weights of the last completed "
-            "iteration.",
+            f"total; the estimator keeps {kept}.",
             UserWarning,
         )
         return OptimizeResult(*self.last, n_iter=n_done, status="interrupted")

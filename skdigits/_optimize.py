@@ -103,12 +103,27 @@ class _BlasThreads:
             self._limiter = _blas_controller().limit(limits=1)
 
 
+@contextmanager
+def interrupt_carries(optimizer_state):
+    """Attach ``optimizer_state`` to a KeyboardInterrupt raised inside.
+
+    The estimator keeps the last completed iteration's weights after Ctrl-C;
+    with this it also keeps the optimizer's moments of that iteration, so a
+    warm start continues as it would have without the interrupt.
+    """
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        exc.optimizer_state = optimizer_state
+        raise
+
+
 class _Stop(Exception):
     def __init__(self, status):
         self.status = status
 
 
-def _check_finite(loss, theta):
+def check_finite(loss, theta):
     if not np.isfinite(loss) or not np.all(np.isfinite(theta)):
         raise ValueError(
             "The solver produced non-finite weights or loss. The input data may "
@@ -117,7 +132,7 @@ def _check_finite(loss, theta):
         )
 
 
-# Overflow shows up as a non-finite loss or weights, reported by _check_finite.
+# Overflow shows up as a non-finite loss or weights, reported by check_finite.
 @np.errstate(over="ignore", invalid="ignore")
 def minimize_full_batch(
     loss_and_grad, theta0, *, solver, max_iter, tol, on_iteration, dtype=np.float64
@@ -153,7 +168,7 @@ def minimize_full_batch(
         else:
             with threads.evaluation():
                 loss = loss_and_grad(xk)[0]
-        _check_finite(loss, xk)
+        check_finite(loss, xk)
         progress["n_iter"] += 1
         progress["theta"], progress["loss"] = xk.copy(), loss
         if on_iteration(xk, loss):
@@ -187,7 +202,7 @@ def minimize_full_batch(
             progress["theta"], float(progress["loss"]), progress["n_iter"], stop.status
         )
     theta, loss = np.asarray(res.x, dtype=np.float64), float(res.fun)
-    _check_finite(loss, theta)
+    check_finite(loss, theta)
     status = "converged" if res.success else "failed"
     return OptimizeResult(theta, loss, progress["n_iter"], status, str(res.message))
 
@@ -235,7 +250,10 @@ def minimize_minibatch(
 
     work = getattr(loss_and_grad, "multiply_adds", None)
     threads = _BlasThreads(None if work is None else work * batch_size / n_samples)
-    with threads:
+    # The optimizer's state at the end of the last completed epoch, handed to
+    # the caller with a KeyboardInterrupt (whose weights are that epoch's).
+    completed = {k: np.copy(v) for k, v in state.items()}
+    with threads, interrupt_carries(completed):
         for epoch in range(max_iter):
             if shuffle:
                 random_state.shuffle(order)
@@ -261,9 +279,11 @@ def minimize_minibatch(
                     else:
                         theta += velocity
             epoch_loss = total / n_samples
-            _check_finite(epoch_loss, theta)
+            check_finite(epoch_loss, theta)
             if solver == "adam":
                 state["t"] = t
+            completed.clear()
+            completed.update({k: np.copy(v) for k, v in state.items()})
             if on_iteration(theta, epoch_loss):
                 return OptimizeResult(
                     theta, epoch_loss, epoch + 1, "stopped", state=state

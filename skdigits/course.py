@@ -590,16 +590,11 @@ def classifier_from_thetas(thetas, classes=None):
         out_activation="logistic",
         init=[T.copy() for T in thetas],
     )
-    clf.classes_ = classes[order]
-    clf.coefs_ = coefs
-    clf.intercepts_ = intercepts
-    clf.n_features_in_ = layer_sizes[0]
-    clf.n_layers_ = len(layer_sizes)
-    clf.n_outputs_ = n_outputs
-    clf.out_activation_ = "logistic"
-    clf.loss_ = None
-    clf.loss_curve_ = []
-    clf.n_iter_ = 0
-    clf.validation_scores_ = None
-    clf.best_validation_score_ = None
+    clf._set_fitted(
+        classes=classes[order],
+        coefs=coefs,
+        intercepts=intercepts,
+        loss=None,
+        loss_curve=[],
+    )
     return clf

@@ -107,3 +107,43 @@ def test_failed_fit_restores_previous_state(small_digits):
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     assert clf.n_features_in_ == 64
     assert clf.predict(X).shape == y.shape
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_warm_start_after_interrupt_keeps_the_optimizer_state(
+    small_digits, solver, backend
+):
+    X, y = small_digits
+    params = dict(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        backend=_backend(backend),
+        random_state=0,
+        learning_rate_init=0.01,
+        warm_start=True,
+    )
+    interrupted = MLPDigitClassifier(**params, max_iter=20)
+    interrupted.set_callbacks(InterruptAt(3))
+    with pytest.warns(UserWarning, match="interrupted"):
+        interrupted.fit(X, y)
+    interrupted.set_callbacks()
+    stopped = MLPDigitClassifier(**params, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stopped.fit(X, y)
+        # Both continue for 4 epochs: the same moments give the same steps
+        # (same seed, same code path: equal up to rounding of the same ops).
+        interrupted.set_params(max_iter=4).fit(X, y)
+        stopped.set_params(max_iter=4).fit(X, y)
+    assert interrupted.loss_curve_ == pytest.approx(stopped.loss_curve_, rel=1e-6)
+
+
+def test_interrupt_with_early_stopping_names_the_best_weights(small_digits):
+    X, y = small_digits
+    clf = MLPDigitClassifier(
+        hidden_layer_sizes=(8,), early_stopping=True, max_iter=20, random_state=0
+    ).set_callbacks(InterruptAt(4))
+    with pytest.warns(UserWarning, match="best validation score"):
+        clf.fit(X, y)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)

@@ -6,8 +6,8 @@ layer_sizes, activation, out_activation)``, which returns a callable
 driver in :mod:`skdigits._optimize` only ever sees that callable, so a backend
 is free to compute it however it likes (NumPy, TensorFlow autodiff, ...).
 
-A backend may also expose ``fit_minibatch(...)`` to train the minibatch
-solvers natively; otherwise the driver's own SGD/Adam loops are used.
+Every solver, full batch or minibatch, runs in that one driver for every
+backend: there is no second optimizer loop.
 """
 
 import importlib
