@@ -33,29 +33,6 @@ def _relu(Z):
 ACTIVATIONS = {"logistic": _logistic, "tanh": _tanh, "relu": _relu}
 
 
-def _logistic_derivative(A, delta):
-    # sigma' = a * (1 - a), written in terms of the activation a.
-    delta *= A
-    delta *= 1 - A
-
-
-def _tanh_derivative(A, delta):
-    delta *= 1 - A**2
-
-
-def _relu_derivative(A, delta):
-    delta[A <= 0] = 0
-
-
-# In-place multiplication of the back-propagated error by the activation's
-# derivative, expressed in terms of the activation values ``A``.
-DERIVATIVES = {
-    "logistic": _logistic_derivative,
-    "tanh": _tanh_derivative,
-    "relu": _relu_derivative,
-}
-
-
 def layer_shapes(layer_sizes):
     """Block shapes ``(1 + n_in, n_out)`` of every layer."""
     return [(n_in + 1, n_out) for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])]

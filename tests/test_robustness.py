@@ -3,6 +3,8 @@
 Each test here failed before its fix (issue 10, section 2).
 """
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -154,3 +156,17 @@ def test_classifier_from_thetas_has_every_fitted_attribute(rng):
         fitted.fit(rng.rand(20, 3), np.arange(20) % 4)
     state = {k for k in vars(fitted) if k.endswith("_") or k.startswith("_")}
     assert state - set(vars(clf)) == set()
+
+
+def test_submodules_load_on_attribute_access():
+    code = (
+        "import sys, skdigits\n"
+        "assert 'sklearn' not in sys.modules\n"
+        "assert 'skdigits.datasets' not in sys.modules\n"
+        "assert callable(skdigits.datasets.load_digits)\n"
+        "assert callable(skdigits.course.nn_cost_function)\n"
+        "assert callable(skdigits.plotting.plot_digits)\n"
+        "assert 'matplotlib' not in sys.modules\n"
+        "assert {'course', 'datasets', 'plotting'} <= set(dir(skdigits))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
