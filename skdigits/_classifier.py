@@ -33,12 +33,13 @@ from skdigits._network import (
     unpack,
 )
 from skdigits._optimize import (
-    FULL_BATCH_SOLVERS,
     MINIBATCH_SOLVERS,
     SOLVERS,
     OptimizeResult,
-    minimize_full_batch,
-    minimize_minibatch,
+    Schedule,
+    Stall,
+    make_method,
+    minimize,
 )
 
 try:  # scikit-learn >= 1.9: progress bars and monitors through callbacks
@@ -50,7 +51,7 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 
 def _is_minibatch(estimator):
-    if estimator.solver not in MINIBATCH_SOLVERS:
+    if not estimator._method().minibatch:
         raise AttributeError(
             f"partial_fit is only available for the minibatch solvers "
             f"{MINIBATCH_SOLVERS}, not solver={estimator.solver!r}."
@@ -452,8 +453,71 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             raise
 
     def _fit_once(self, X, y, sample_weight, incremental, classes):
-        fitted = hasattr(self, "coefs_")
-        first_call = not fitted or not (incremental or self.warm_start)
+        """The fit as named steps: validate, initial state, validation split,
+        run the solver, set the fitted state."""
+        first_call = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
+        X, y, y_index, classes = self._validate(X, y, classes, first_call)
+        sample_weight = self._sample_weights(sample_weight, X, y)
+        layer_sizes = self._layer_sizes(X.shape[1], len(classes))
+        # One generator, drawn in a fixed order: init, split, shuffling.
+        rng = check_random_state(self.random_state)
+        theta0, history, opt_state = self._initial_state(layer_sizes, rng, first_call)
+        fit_data, validation = self._validation_split(
+            X, y, y_index, sample_weight, len(classes), rng, incremental
+        )
+        if not self._method().minibatch:
+            fit_data = collapse_rows(*fit_data)
+        X_fit, y_fit, w_fit = fit_data
+        Y = (y_fit[:, None] == np.arange(len(classes))).astype(X.dtype)
+        # The monitor needs the classes before the first iteration (validation
+        # scoring); the rest of the fitted state is set once, at the end.
+        self.classes_ = classes
+        schedule = Schedule(
+            max_iter=1 if incremental else self.max_iter,
+            tol=self.tol,
+            # Early stopping and partial_fit leave stopping to the monitor.
+            n_iter_no_change=None
+            if (self.early_stopping or incremental)
+            else self.n_iter_no_change,
+            batch_size=None if self.batch_size == "auto" else self.batch_size,
+            shuffle=self.shuffle,
+        )
+        monitor = _IterationMonitor(
+            self, X, y, layer_sizes, validation, history, schedule.max_iter
+        )
+        objective = get_backend(self.backend).make_objective(
+            X_fit,
+            Y,
+            w_fit,
+            alpha=self.alpha,
+            layer_sizes=layer_sizes,
+            activation=self.activation,
+            out_activation=self.out_activation,
+        )
+        result = self._run(objective, theta0, schedule, monitor, rng, opt_state)
+        theta, loss = result.theta, result.loss
+        if monitor.best_theta is not None:
+            theta, loss = monitor.best_theta, monitor.best_loss
+        coefs, intercepts = split(theta.astype(X.dtype), layer_sizes)
+        early = validation[0] is not None
+        self._set_fitted(
+            classes=classes,
+            coefs=coefs,
+            intercepts=intercepts,
+            loss=float(loss),
+            loss_curve=history["loss"],
+            validation_scores=history["val"] if early else None,
+            best_validation_score=monitor.best_score if early else None,
+            sample_weight_sum=float(np.sum(w_fit)),
+            optimizer_state=result.state,
+        )
+        monitor.close(self.coefs_, self.intercepts_)
+        if not incremental and result.status in ("max_iter", "failed"):
+            self._warn_not_converged(result, X)
+        return self
+
+    def _validate(self, X, y, classes, first_call):
+        """Checked ``X`` and ``y``, the label indices and the classes."""
         # The finiteness check sums X; inf + -inf must raise its clear
         # ValueError, not a RuntimeWarning first.
         with np.errstate(invalid="ignore", over="ignore"):
@@ -481,8 +545,10 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"y holds labels {unseen!r} that are not in classes_ {classes!r}."
             )
-        y_index = np.searchsorted(classes, y)
+        return X, y, np.searchsorted(classes, y), classes
 
+    def _sample_weights(self, sample_weight, X, y):
+        """Checked sample weights times the class weights."""
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
@@ -499,143 +565,68 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         if not total > 0:
             raise ValueError("The sample weights sum to zero: nothing to fit.")
+        return sample_weight
 
-        layer_sizes = self._layer_sizes(X.shape[1], len(classes))
-        rng = check_random_state(self.random_state)
+    def _initial_state(self, layer_sizes, rng, first_call):
+        """``(theta0, history, optimizer state)``: fresh, or the warm start's."""
         if first_call:
             theta0 = self._initial_theta(layer_sizes, rng, np.float64)
-            history = {"loss": [], "val": []}
-            opt_state = None
-        else:
-            if [W.shape for W in self.coefs_] != [
-                (a, b) for a, b in zip(layer_sizes[:-1], layer_sizes[1:])
-            ]:
-                raise ValueError(
-                    "hidden_layer_sizes changed since the last fit; a warm start "
-                    "needs the same network. Set warm_start=False to refit."
-                )
-            theta0 = pack(self.coefs_, self.intercepts_, np.float64)
-            history = {
-                "loss": list(self.loss_curve_),
-                "val": list(self.validation_scores_ or []),
-            }
-            opt_state = getattr(self, "_optimizer_state", None)
-
-        X_fit, y_fit, w_fit = X, y_index, sample_weight
-        X_val = y_val = w_val = None
-        if self.early_stopping and not incremental:
-            # Stratify when every class can appear on both sides of the split.
-            n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-            counts = np.bincount(y_index)
-            stratify = (
-                y
-                if counts.min() >= 2 and len(classes) <= min(n_val, X.shape[0] - n_val)
-                else None
+            return theta0, {"loss": [], "val": []}, None
+        if [W.shape for W in self.coefs_] != list(
+            zip(layer_sizes[:-1], layer_sizes[1:])
+        ):
+            raise ValueError(
+                "hidden_layer_sizes changed since the last fit; a warm start "
+                "needs the same network. Set warm_start=False to refit."
             )
-            from sklearn.model_selection import train_test_split
+        history = {
+            "loss": list(self.loss_curve_),
+            "val": list(self.validation_scores_ or []),
+        }
+        theta0 = pack(self.coefs_, self.intercepts_, np.float64)
+        return theta0, history, self._optimizer_state
 
-            train, val = train_test_split(
-                np.arange(X.shape[0]),
-                test_size=self.validation_fraction,
-                stratify=stratify,
-                random_state=rng,
+    def _validation_split(self, X, y, y_index, w, n_classes, rng, incremental):
+        """``((X, y_index, w) to fit, (X, y, w) to score or Nones)``."""
+        if not self.early_stopping or incremental:
+            return (X, y_index, w), (None, None, None)
+        from sklearn.model_selection import train_test_split
+
+        # Stratify when every class can appear on both sides of the split.
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        small = np.bincount(y_index).min() < 2
+        small |= n_classes > min(n_val, X.shape[0] - n_val)
+        train, val = train_test_split(
+            np.arange(X.shape[0]),
+            test_size=self.validation_fraction,
+            stratify=None if small else y,
+            random_state=rng,
+        )
+        if not np.sum(w[val]) > 0:
+            raise ValueError(
+                "The sample weights of the validation split sum to zero: "
+                "early stopping has nothing to score."
             )
-            X_val, y_val, w_val = X[val], y[val], sample_weight[val]
-            if not np.sum(w_val) > 0:
-                raise ValueError(
-                    "The sample weights of the validation split sum to zero: "
-                    "early stopping has nothing to score."
-                )
-            X_fit, y_fit, w_fit = X[train], y_index[train], sample_weight[train]
-            if not np.sum(w_fit) > 0:
-                raise ValueError(
-                    "The sample weights of the training split sum to zero."
-                )
-        if self.solver in FULL_BATCH_SOLVERS:
-            X_fit, y_fit, w_fit = collapse_rows(X_fit, y_fit, w_fit)
-        Y = (y_fit[:, None] == np.arange(len(classes))).astype(X.dtype)
+        if not np.sum(w[train]) > 0:
+            raise ValueError("The sample weights of the training split sum to zero.")
+        return (X[train], y_index[train], w[train]), (X[val], y[val], w[val])
 
-        # The monitor needs the classes before the first iteration (validation
-        # scoring); the rest of the fitted state is set once, at the end.
-        self.classes_ = classes
-
-        backend = get_backend(self.backend)
-        objective = dict(
-            alpha=self.alpha,
-            layer_sizes=layer_sizes,
-            activation=self.activation,
-            out_activation=self.out_activation,
-        )
-        max_iter = 1 if incremental else self.max_iter
-        monitor = _IterationMonitor(
-            self, X, y, layer_sizes, (X_val, y_val, w_val), history, max_iter
-        )
-
-        def optimize():
-            if self.solver in FULL_BATCH_SOLVERS:
-                return minimize_full_batch(
-                    backend.make_objective(X_fit, Y, w_fit, **objective),
-                    theta0,
-                    solver=self.solver,
-                    max_iter=max_iter,
-                    tol=self.tol,
-                    on_iteration=monitor,
-                    dtype=X.dtype,
-                )
-            else:
-                n = X_fit.shape[0]
-                minibatch = dict(
-                    solver=self.solver,
-                    batch_size=min(200, n)
-                    if self.batch_size == "auto"
-                    else self.batch_size,
-                    learning_rate=self.learning_rate_init,
-                    max_iter=max_iter,
-                    tol=self.tol,
-                    n_iter_no_change=None
-                    if (self.early_stopping or incremental)
-                    else self.n_iter_no_change,
-                    shuffle=self.shuffle,
-                    random_state=rng,
-                    on_iteration=monitor,
-                    momentum=self.momentum,
-                    nesterovs_momentum=self.nesterovs_momentum,
-                    beta_1=self.beta_1,
-                    beta_2=self.beta_2,
-                    epsilon=self.epsilon,
-                    state=opt_state,
-                )
-                return minimize_minibatch(
-                    backend.make_objective(X_fit, Y, w_fit, **objective),
-                    theta0,
-                    n_samples=n,
-                    **minibatch,
-                )
-
+    def _run(self, objective, theta0, schedule, monitor, rng, opt_state):
+        """The driver's result; after Ctrl-C, the last completed iteration."""
         try:
-            result = optimize()
+            return minimize(
+                objective,
+                theta0,
+                self._method(),
+                schedule,
+                on_iteration=monitor,
+                rng=rng,
+                state=opt_state,
+            )
         except KeyboardInterrupt as exc:
             result = monitor.interrupted()
             result.state = getattr(exc, "optimizer_state", opt_state) or {}
-        theta, loss = result.theta, result.loss
-        if monitor.best_theta is not None:
-            theta, loss = monitor.best_theta, monitor.best_loss
-        coefs, intercepts = split(theta.astype(X.dtype), layer_sizes)
-        self._set_fitted(
-            classes=classes,
-            coefs=coefs,
-            intercepts=intercepts,
-            loss=float(loss),
-            loss_curve=history["loss"],
-            validation_scores=history["val"] if X_val is not None else None,
-            best_validation_score=monitor.best_score if X_val is not None else None,
-            sample_weight_sum=float(np.sum(w_fit)),
-            optimizer_state=result.state,
-        )
-        monitor.close(self.coefs_, self.intercepts_)
-        if not incremental and result.status in ("max_iter", "failed"):
-            self._warn_not_converged(result, X)
-        return self
+            return result
 
     def _set_fitted(
         self,
@@ -674,7 +665,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         if result.status == "max_iter":
             reason = f"the maximum of {self.max_iter} iterations was reached"
             advice = "Raise max_iter to train further"
-            if self.early_stopping or self.solver in MINIBATCH_SOLVERS:
+            if self.early_stopping or self._method().minibatch:
                 advice += ", or raise tol to stop earlier"
         else:
             reason = f"the solver stopped: {result.message}"
@@ -804,10 +795,11 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         True
         """
         check_is_fitted(self)
-        if self.solver == "sgd":
-            optimizer = ("sgd", self.momentum, self.nesterovs_momentum)
-        else:
-            optimizer = ("adam", self.beta_1, self.beta_2, self.epsilon)
+        method = self._method()
+        state = self._optimizer_state
+        if not method.minibatch:  # Keras has no full-batch methods: Adam afresh
+            method = self._method("adam")
+            state = None
         total = self._sample_weight_sum
         return get_backend("keras").fitted_model(
             self.coefs_,
@@ -815,12 +807,20 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             activation=self.activation,
             out_activation=self.out_activation_,
             l2=0.0 if total is None else self.alpha / (2 * total),
-            optimizer=optimizer,
+            method=method,
+            optimizer_state=state,
+        )
+
+    def _method(self, solver=None):
+        """The driver's method config for ``solver`` (default: ``self.solver``)."""
+        return make_method(
+            self.solver if solver is None else solver,
             learning_rate=self.learning_rate_init,
-            # Full-batch solvers' state is not Adam's: the export starts afresh.
-            optimizer_state=self._optimizer_state
-            if self.solver in MINIBATCH_SOLVERS
-            else None,
+            momentum=self.momentum,
+            nesterov=self.nesterovs_momentum,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
         )
 
     def __sklearn_tags__(self):
@@ -879,7 +879,10 @@ class _IterationMonitor:
         self.X_val, self.y_val, self.w_val = validation
         self.history = history
         self.best_theta = self.best_loss = self.last = None
-        self.best_score, self.n_stall = -np.inf, 0
+        self.best_score = -np.inf
+        self.stall = Stall(
+            estimator.tol, estimator.n_iter_no_change, higher_is_better=True
+        )
         init_ctx = getattr(estimator, "_init_callback_context", None)
         self.ctx = None if init_ctx is None else init_ctx(max_subtasks=max_iter)
         if self.ctx is not None:
@@ -911,9 +914,8 @@ class _IterationMonitor:
             line += f", validation score = {score:.6f}"
             if score > self.best_score:
                 self.best_theta, self.best_loss = np.array(theta, copy=True), loss
-            self.n_stall = self.n_stall + 1 if score < self.best_score + est.tol else 0
-            self.best_score = max(self.best_score, score)
-            stop = self.n_stall >= est.n_iter_no_change
+                self.best_score = score
+            stop = self.stall.update(score)
         if est.verbose:
             print(line)
         if self.report_iterations:

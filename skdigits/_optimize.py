@@ -1,11 +1,20 @@
 """One optimizer driver for every backend.
 
-The driver knows a single function, ``loss_and_grad(theta, rows=None) -> (loss,
-grad)``, and walks ``theta`` downhill with it: full batch through
-:func:`scipy.optimize.minimize` (L-BFGS-B, nonlinear conjugate gradient, truncated
-Newton), or minibatch SGD / Adam loops. After every iteration (an epoch for the
-minibatch solvers) it calls ``on_iteration(theta, loss)``, which records the
-loss curve, reports progress and may ask to stop by returning True.
+The driver knows a single function, the objective ``(theta, rows=None) ->
+(loss, grad)`` with its ``n_samples``, ``dtype`` and ``multiply_adds`` (the
+protocol of :mod:`skdigits._backends`), and walks ``theta`` downhill with it:
+full batch through :func:`scipy.optimize.minimize` (L-BFGS-B, nonlinear
+conjugate gradient, truncated Newton), or minibatch SGD / Adam loops. After
+every iteration (an epoch for the minibatch solvers) it calls
+``on_iteration(theta, loss)``, which records the loss curve, reports progress
+and may ask to stop by returning True.
+
+Settings travel as small frozen dataclasses: a *method* (:class:`FullBatch`,
+:class:`SGD` or :class:`Adam`), built from a solver name by
+:func:`make_method`, and a :class:`Schedule`. :func:`minimize` is the one
+entry. :class:`Stall` is the one stopping rule, used by the minibatch solvers'
+convergence test and by the estimator's early stopping. This module is the
+only place that compares solver names.
 
 BLAS threads
 ------------
@@ -26,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
+import scipy.optimize
 from threadpoolctl import ThreadpoolController
 
 # Objectives whose matrix products do fewer multiply-adds than this per
@@ -38,6 +47,125 @@ SMALL_WORK = 100_000_000
 FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B", "cg": "CG", "tnc": "TNC"}
 MINIBATCH_SOLVERS = ("sgd", "adam")
 SOLVERS = (*FULL_BATCH_SOLVERS, *MINIBATCH_SOLVERS)
+
+
+@dataclass(frozen=True)
+class FullBatch:
+    """A full-batch method of :func:`scipy.optimize.minimize`: ``'lbfgs'``,
+    ``'cg'`` or ``'tnc'``."""
+
+    solver: str
+    minibatch = False
+
+
+@dataclass(frozen=True)
+class SGD:
+    """Minibatch SGD with momentum, optionally Nesterov's."""
+
+    learning_rate: float = 0.001
+    momentum: float = 0.9
+    nesterov: bool = True
+    minibatch = True
+
+    def init_state(self, theta):
+        return {"velocity": np.zeros_like(theta)}
+
+    def update(self, theta, grad, state):
+        """One step, in place on ``theta`` and ``state``."""
+        velocity = state["velocity"]
+        velocity *= self.momentum
+        velocity -= self.learning_rate * grad
+        if self.nesterov:
+            theta += self.momentum * velocity - self.learning_rate * grad
+        else:
+            theta += velocity
+
+
+@dataclass(frozen=True)
+class Adam:
+    """Adam (Kingma and Ba), with bias-corrected moments."""
+
+    learning_rate: float = 0.001
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    minibatch = True
+
+    def init_state(self, theta):
+        return {"m": np.zeros_like(theta), "v": np.zeros_like(theta), "t": 0}
+
+    def update(self, theta, grad, state):
+        """One step, in place on ``theta`` and ``state``."""
+        m, v = state["m"], state["v"]
+        state["t"] = t = int(state["t"]) + 1
+        m *= self.beta_1
+        m += (1 - self.beta_1) * grad
+        v *= self.beta_2
+        v += (1 - self.beta_2) * grad**2
+        step = self.learning_rate * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        theta -= step * m / (np.sqrt(v) + self.epsilon)
+
+
+def make_method(solver, *, learning_rate, momentum, nesterov, beta_1, beta_2, epsilon):
+    """The method config of a solver name (one of :data:`SOLVERS`)."""
+    if solver in FULL_BATCH_SOLVERS:
+        return FullBatch(solver)
+    if solver == "sgd":
+        return SGD(learning_rate, momentum, nesterov)
+    if solver == "adam":
+        return Adam(learning_rate, beta_1, beta_2, epsilon)
+    raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How long to run: ``max_iter`` iterations (epochs); for the minibatch
+    methods, batches of ``batch_size`` rows (None: ``min(200, n)``), shuffled
+    every epoch, and convergence once the epoch loss has not improved by
+    ``tol`` for ``n_iter_no_change`` epochs (None: no such test). ``tol`` is
+    the gradient tolerance of the full-batch methods."""
+
+    max_iter: int
+    tol: float = 1e-4
+    n_iter_no_change: int | None = 10
+    batch_size: int | None = None
+    shuffle: bool = True
+
+
+class Stall:
+    """The stopping rule: stalled after ``patience`` values in a row that do
+    not improve on the best by at least ``tol``.
+
+    ``update(value)`` records a value and returns True once stalled; with
+    ``higher_is_better`` (validation scores) improvement means larger.
+    """
+
+    def __init__(self, tol, patience, *, higher_is_better=False):
+        self.tol, self.patience = tol, patience
+        self.sign = 1.0 if higher_is_better else -1.0
+        self.best, self.count = -np.inf, 0
+
+    def update(self, value):
+        value = self.sign * value
+        self.count = self.count + 1 if value < self.best + self.tol else 0
+        self.best = max(self.best, value)
+        return self.count >= self.patience
+
+
+def minimize(
+    objective, theta0, method, schedule, *, on_iteration, rng=None, state=None
+):
+    """Minimise ``objective`` from ``theta0`` with ``method`` and ``schedule``.
+
+    ``rng`` (a ``RandomState``) shuffles the minibatches; ``state`` carries a
+    minibatch method's moments across calls (``partial_fit``, warm starts).
+    Returns an :class:`OptimizeResult`.
+    """
+    if method.minibatch:
+        return _minimize_minibatch(
+            objective, theta0, method, schedule, on_iteration, rng, state
+        )
+    return _minimize_full_batch(objective, theta0, method, schedule, on_iteration)
 
 
 @dataclass
@@ -134,24 +262,23 @@ def check_finite(loss, theta):
 
 # Overflow shows up as a non-finite loss or weights, reported by check_finite.
 @np.errstate(over="ignore", invalid="ignore")
-def minimize_full_batch(
-    loss_and_grad, theta0, *, solver, max_iter, tol, on_iteration, dtype=np.float64
-):
+def _minimize_full_batch(loss_and_grad, theta0, method, schedule, on_iteration):
     """Minimise with ``scipy.optimize.minimize(jac=True)``.
 
     The iteration limit is enforced through the callback for every method, so
     ``max_iter`` means the same thing for L-BFGS-B, CG and TNC (SciPy's TNC has
     no iteration limit of its own, only one on function evaluations).
 
-    ``dtype`` is the precision the objective computes in. TNC builds
+    The objective's ``dtype`` is the precision it computes in. TNC builds
     Hessian-vector products from finite differences of the gradient, with a
     step sized for float64; with a float32 objective that step drowns in
     rounding noise (measured: 43 iterations, then "Linear search failed" at a
     loss 50% above float64's), so its relative accuracy is set to
     ``sqrt(eps)`` of the objective's dtype.
     """
+    max_iter, tol, dtype = schedule.max_iter, schedule.tol, loss_and_grad.dtype
     last = {"theta": None, "loss": None}
-    threads = _BlasThreads(getattr(loss_and_grad, "multiply_adds", None))
+    threads = _BlasThreads(loss_and_grad.multiply_adds)
 
     def fun(theta):
         with threads.evaluation():
@@ -176,7 +303,7 @@ def minimize_full_batch(
         if progress["n_iter"] >= max_iter:
             raise _Stop("max_iter")
 
-    method = FULL_BATCH_SOLVERS[solver]
+    method = FULL_BATCH_SOLVERS[method.solver]
     options = {"gtol": tol}
     if method == "TNC":
         options.update(maxfun=100 * max_iter + 1000, ftol=0.0)
@@ -189,7 +316,7 @@ def minimize_full_batch(
             options["ftol"] = 64 * np.finfo(np.float64).eps
     try:
         with threads:
-            res = minimize(
+            res = scipy.optimize.minimize(
                 fun,
                 progress["theta"],
                 jac=True,
@@ -208,91 +335,52 @@ def minimize_full_batch(
 
 
 @np.errstate(over="ignore", invalid="ignore")
-def minimize_minibatch(
-    loss_and_grad,
-    theta0,
-    *,
-    solver,
-    n_samples,
-    batch_size,
-    learning_rate,
-    max_iter,
-    tol,
-    n_iter_no_change,
-    shuffle,
-    random_state,
-    on_iteration,
-    momentum=0.9,
-    nesterovs_momentum=True,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-8,
-    state=None,
+def _minimize_minibatch(
+    loss_and_grad, theta0, method, schedule, on_iteration, rng, state
 ):
-    """Minibatch SGD (with momentum / Nesterov) or Adam, one epoch an iteration.
+    """Minibatch SGD or Adam, one epoch an iteration.
 
-    ``state`` carries the optimizer's moments across calls (``partial_fit``,
-    warm starts). Training stops, as converged, once the epoch loss has not
-    improved by at least ``tol`` for ``n_iter_no_change`` consecutive epochs;
-    pass ``n_iter_no_change=None`` to leave stopping to ``on_iteration``.
+    Training stops, as converged, once the epoch loss stalls (:class:`Stall`
+    with ``schedule.tol`` and ``n_iter_no_change``; None leaves stopping to
+    ``on_iteration``).
     """
     theta = np.array(theta0, dtype=np.float64)
-    state = {} if state is None else {k: np.copy(v) for k, v in state.items()}
-    if solver == "adam":
-        m = state.setdefault("m", np.zeros_like(theta))
-        v = state.setdefault("v", np.zeros_like(theta))
-        t = int(state.get("t", 0))
-    else:
-        velocity = state.setdefault("velocity", np.zeros_like(theta))
-    batch_size = min(batch_size, n_samples)
+    # Moments carried over from an earlier call, where they are this method's.
+    fresh, state = method.init_state(theta), state or {}
+    state = {k: np.copy(state[k]) if k in state else v for k, v in fresh.items()}
+    n_samples = loss_and_grad.n_samples
+    batch_size = min(schedule.batch_size or 200, n_samples)
     order = np.arange(n_samples)
-    best_loss, n_stall = np.inf, 0
-
-    work = getattr(loss_and_grad, "multiply_adds", None)
+    stall = None
+    if schedule.n_iter_no_change is not None:
+        stall = Stall(schedule.tol, schedule.n_iter_no_change)
+    work = loss_and_grad.multiply_adds
     threads = _BlasThreads(None if work is None else work * batch_size / n_samples)
     # The optimizer's state at the end of the last completed epoch, handed to
     # the caller with a KeyboardInterrupt (whose weights are that epoch's).
     completed = {k: np.copy(v) for k, v in state.items()}
     with threads, interrupt_carries(completed):
-        for epoch in range(max_iter):
-            if shuffle:
-                random_state.shuffle(order)
+        for epoch in range(schedule.max_iter):
+            if schedule.shuffle:
+                rng.shuffle(order)
             total = 0.0
             for start in range(0, n_samples, batch_size):
                 rows = order[start : start + batch_size]
                 with threads.evaluation():
                     loss, grad = loss_and_grad(theta, rows)
                 total += loss * len(rows)
-                if solver == "adam":
-                    t += 1
-                    m *= beta_1
-                    m += (1 - beta_1) * grad
-                    v *= beta_2
-                    v += (1 - beta_2) * grad**2
-                    step = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-                    theta -= step * m / (np.sqrt(v) + epsilon)
-                else:
-                    velocity *= momentum
-                    velocity -= learning_rate * grad
-                    if nesterovs_momentum:
-                        theta += momentum * velocity - learning_rate * grad
-                    else:
-                        theta += velocity
+                method.update(theta, grad, state)
             epoch_loss = total / n_samples
             check_finite(epoch_loss, theta)
-            if solver == "adam":
-                state["t"] = t
             completed.clear()
             completed.update({k: np.copy(v) for k, v in state.items()})
+            status = None
             if on_iteration(theta, epoch_loss):
-                return OptimizeResult(
-                    theta, epoch_loss, epoch + 1, "stopped", state=state
-                )
-            if n_iter_no_change is not None:
-                n_stall = n_stall + 1 if epoch_loss > best_loss - tol else 0
-                best_loss = min(best_loss, epoch_loss)
-                if n_stall >= n_iter_no_change:
-                    return OptimizeResult(
-                        theta, epoch_loss, epoch + 1, "converged", state=state
-                    )
-        return OptimizeResult(theta, epoch_loss, max_iter, "max_iter", state=state)
+                status = "stopped"
+            elif stall is not None and stall.update(epoch_loss):
+                status = "converged"
+            if status is not None:
+                return OptimizeResult(theta, epoch_loss, epoch + 1, status, state=state)
+        return OptimizeResult(
+            theta, epoch_loss, schedule.max_iter, "max_iter", state=state
+        )

@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
-from skdigits._optimize import SMALL_WORK, minimize_full_batch, minimize_minibatch
+from skdigits._optimize import (
+    SGD,
+    SMALL_WORK,
+    Adam,
+    FullBatch,
+    Schedule,
+    Stall,
+    minimize,
+)
 
 pytestmark = pytest.mark.skipif(
     not ThreadpoolController().select(user_api="blas").lib_controllers,
@@ -20,9 +28,10 @@ def _blas_threads():
 class _Quadratic:
     """0.5 ||theta - 1||^2, recording the BLAS threads each evaluation had."""
 
-    def __init__(self, multiply_adds=None):
-        if multiply_adds is not None:
-            self.multiply_adds = multiply_adds
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, multiply_adds=None, n_samples=100):
+        self.multiply_adds, self.n_samples = multiply_adds, n_samples
         self.threads = []
 
     def __call__(self, theta, rows=None):
@@ -43,12 +52,11 @@ def test_full_batch_solver_runs_on_one_blas_thread(solver, work, eval_threads):
         return False
 
     with threadpool_limits(2, user_api="blas"):
-        result = minimize_full_batch(
+        result = minimize(
             objective,
             np.zeros(20000),
-            solver=solver,
-            max_iter=5,
-            tol=1e-10,
+            FullBatch(solver),
+            Schedule(max_iter=5, tol=1e-10),
             on_iteration=on_iteration,
         )
         assert _blas_threads() == 2  # the caller's limits are back
@@ -60,12 +68,11 @@ def test_full_batch_solver_runs_on_one_blas_thread(solver, work, eval_threads):
 def test_driver_never_raises_the_callers_limit():
     objective = _Quadratic()
     with threadpool_limits(1, user_api="blas"):
-        minimize_full_batch(
+        minimize(
             objective,
             np.zeros(50),
-            solver="lbfgs",
-            max_iter=3,
-            tol=0,
+            FullBatch("lbfgs"),
+            Schedule(max_iter=3, tol=0),
             on_iteration=lambda theta, loss: False,
         )
     assert set(objective.threads) == {1}
@@ -76,36 +83,133 @@ def test_minibatch_evaluations_follow_the_batch_work(work, eval_threads):
     # 10 * SMALL_WORK for the full data is SMALL_WORK for a tenth of it.
     objective = _Quadratic(work)
     with threadpool_limits(2, user_api="blas"):
-        minimize_minibatch(
+        minimize(
             objective,
             np.zeros(30),
-            solver="adam",
-            n_samples=100,
-            batch_size=10,
-            learning_rate=0.01,
-            max_iter=2,
-            tol=0,
-            n_iter_no_change=None,
-            shuffle=True,
-            random_state=np.random.RandomState(0),
+            Adam(learning_rate=0.01),
+            Schedule(max_iter=2, tol=0, n_iter_no_change=None, batch_size=10),
+            rng=np.random.RandomState(0),
             on_iteration=lambda theta, loss: False,
         )
         assert _blas_threads() == 2
     assert set(objective.threads) == {eval_threads}
     small = _Quadratic(SMALL_WORK)  # a tenth of it per batch: one thread
     with threadpool_limits(2, user_api="blas"):
-        minimize_minibatch(
+        minimize(
             small,
             np.zeros(30),
-            solver="sgd",
-            n_samples=100,
-            batch_size=10,
-            learning_rate=0.01,
-            max_iter=1,
-            tol=0,
-            n_iter_no_change=None,
-            shuffle=False,
-            random_state=np.random.RandomState(0),
+            SGD(learning_rate=0.01),
+            Schedule(
+                max_iter=1, tol=0, n_iter_no_change=None, batch_size=10, shuffle=False
+            ),
             on_iteration=lambda theta, loss: False,
         )
     assert set(small.threads) == {1}
+
+
+# ------------------------------------------------- the driver on a toy objective
+
+
+class _Bowl(_Quadratic):
+    """0.5 ||theta - 1||^2 as a mean over 10 rows, each row's share equal."""
+
+    def __call__(self, theta, rows=None):
+        return super().__call__(theta)
+
+
+@pytest.mark.parametrize(
+    "method", [FullBatch("lbfgs"), FullBatch("cg"), FullBatch("tnc")]
+)
+def test_full_batch_statuses(method):
+    never = lambda theta, loss: False  # noqa: E731
+    done = minimize(
+        _Bowl(), np.zeros(5), method, Schedule(200, tol=1e-8), on_iteration=never
+    )
+    assert done.status == "converged"
+    np.testing.assert_allclose(done.theta, 1, atol=1e-6)
+    capped = minimize(
+        _Bowl(), np.full(5, 50.0), method, Schedule(1, tol=0), on_iteration=never
+    )
+    assert capped.status == "max_iter" and capped.n_iter == 1
+    stopped = minimize(
+        _Bowl(),
+        np.full(5, 50.0),
+        method,
+        Schedule(50, tol=0),
+        on_iteration=lambda theta, loss: True,
+    )
+    assert stopped.status == "stopped" and stopped.n_iter == 1
+
+
+@pytest.mark.parametrize("method", [SGD(0.1), Adam(0.1)])
+def test_minibatch_statuses(method):
+    never = lambda theta, loss: False  # noqa: E731
+    rng = np.random.RandomState(0)
+    done = minimize(
+        _Bowl(n_samples=10),
+        np.zeros(5),
+        method,
+        Schedule(500, tol=1e-6, n_iter_no_change=5, batch_size=5),
+        on_iteration=never,
+        rng=rng,
+    )
+    assert done.status == "converged" and done.n_iter < 500
+    assert done.loss < 0.1 * 2.5  # from 0.5 * ||0 - 1||^2 over 5 entries
+    capped = minimize(
+        _Bowl(n_samples=10),
+        np.zeros(5),
+        method,
+        Schedule(3, n_iter_no_change=None, batch_size=5),
+        on_iteration=never,
+        rng=rng,
+    )
+    assert capped.status == "max_iter" and capped.n_iter == 3
+
+
+def test_non_finite_loss_fails_clearly():
+    class Diverges(_Bowl):
+        def __call__(self, theta, rows=None):
+            return float("nan"), np.full_like(theta, np.nan)
+
+    with pytest.raises(ValueError, match="non-finite"):
+        minimize(
+            Diverges(n_samples=10),
+            np.zeros(3),
+            Adam(0.1),
+            Schedule(2, batch_size=5),
+            on_iteration=lambda theta, loss: False,
+            rng=np.random.RandomState(0),
+        )
+
+
+def test_update_rules_match_a_hand_computation():
+    theta, grad = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+    sgd = SGD(learning_rate=0.1, momentum=0.9, nesterov=False)
+    t, state = theta.copy(), sgd.init_state(theta)
+    sgd.update(t, grad, state)
+    sgd.update(t, grad, state)
+    # v1 = -0.1 g, v2 = 0.9 v1 - 0.1 g = -0.19 g; theta - 0.1 g - 0.19 g
+    np.testing.assert_allclose(t, theta - 0.29 * grad)
+    nesterov = SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
+    t, state = theta.copy(), nesterov.init_state(theta)
+    nesterov.update(t, grad, state)
+    # v1 = -0.1 g; step = 0.9 v1 - 0.1 g = -0.19 g
+    np.testing.assert_allclose(t, theta - 0.19 * grad)
+    adam = Adam(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+    t, state = theta.copy(), adam.init_state(theta)
+    adam.update(t, grad, state)
+    # First step: m_hat = g, v_hat = g**2, so the step is lr * sign(g).
+    np.testing.assert_allclose(t, theta - 0.01 * np.sign(grad), rtol=1e-6)
+    assert state["t"] == 1
+
+
+def test_stall_rule():
+    stall = Stall(tol=0.1, patience=2)
+    assert [stall.update(v) for v in [1.0, 0.5, 0.45, 0.42]] == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    higher = Stall(tol=0.05, patience=1, higher_is_better=True)
+    assert [higher.update(v) for v in [0.5, 0.6, 0.6]] == [False, False, True]

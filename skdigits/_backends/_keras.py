@@ -34,6 +34,7 @@ import tensorflow as tf
 from keras import ops
 
 from skdigits._network import layer_shapes, pack, split
+from skdigits._optimize import SGD
 
 KERAS_ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 KERAS_OUTPUTS = {"logistic": "sigmoid", "softmax": "softmax"}
@@ -117,6 +118,8 @@ class KerasObjective:
         self.dtype = np.dtype(X.dtype)
         total = float(np.sum(sample_weight, dtype=np.float64))
         self.n_samples = X.shape[0]
+        # TensorFlow runs its own thread pool: no BLAS thread policy applies.
+        self.multiply_adds = None
         self._X = X
         self._Y = np.asarray(Y, dtype=self.dtype)
         self._w = np.asarray(sample_weight, dtype=np.float64) / total
@@ -310,26 +313,26 @@ def _slots(optimizer, model, slot):
     return [by_name[name] for name in names]
 
 
-def _state_slots(optimizer, solver):
+def _state_slots(optimizer):
     """``(state key, Keras slot name)`` pairs of the optimizer's moments."""
-    if solver == "adam":
+    if isinstance(optimizer, keras.optimizers.Adam):
         return [("m", "momentum"), ("v", "velocity")]
     return [("velocity", "momentum")] if optimizer.momentum else []
 
 
-def _load_state(optimizer, model, solver, state):
+def _load_state(optimizer, model, state):
     """Reset the optimizer, then load moments in the NumPy loop's format."""
     for variable in optimizer.variables:
         variable.assign(ops.zeros(variable.shape, variable.dtype))
     state = state or {}
-    for key, slot in _state_slots(optimizer, solver):
+    for key, slot in _state_slots(optimizer):
         if key in state:
             values = np.asarray(state[key], dtype=np.float64)
             for variable, block in zip(
                 _slots(optimizer, model, slot), _blocks(values, model)
             ):
                 variable.assign(block.astype(variable.dtype))
-    if solver == "adam":
+    if isinstance(optimizer, keras.optimizers.Adam):
         optimizer.iterations.assign(int(state.get("t", 0)))
 
 
@@ -342,22 +345,14 @@ def _blocks(theta, model):
 
 
 def fitted_model(
-    coefs,
-    intercepts,
-    *,
-    activation,
-    out_activation,
-    l2,
-    optimizer,
-    learning_rate,
-    optimizer_state=None,
+    coefs, intercepts, *, activation, out_activation, l2, method, optimizer_state=None
 ):
     """A compiled Keras model holding a fitted network (behind ``to_keras``).
 
     ``coefs`` and ``intercepts`` are the estimator's arrays, ``l2`` the factor
-    of the squared kernels in the objective, ``optimizer`` a tuple
-    ``("sgd", momentum, nesterov)`` or ``("adam", beta_1, beta_2, epsilon)``,
-    and ``optimizer_state`` the moments in the NumPy loop's format.
+    of the squared kernels in the objective, ``method`` the driver's
+    :class:`~skdigits._optimize.SGD` or :class:`~skdigits._optimize.Adam`
+    config, and ``optimizer_state`` its moments in the driver's format.
     """
     # Keras casts compiled losses to floatx(), and cannot add them to float64
     # penalties: the exported model computes in floatx() (float32 by default).
@@ -371,25 +366,28 @@ def fitted_model(
         dtype=dtype,
         theta=pack(coefs, intercepts, np.float64),
     )
-    solver, *hyper = optimizer
-    if solver == "sgd":
-        momentum, nesterov = hyper
-        keras_optimizer = keras.optimizers.SGD(
-            learning_rate, momentum=momentum, nesterov=nesterov
-        )
-    else:
-        beta_1, beta_2, epsilon = hyper
-        keras_optimizer = keras.optimizers.Adam(
-            learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon
-        )
+    optimizer = _keras_optimizer(method)
     model.compile(
-        optimizer=keras_optimizer,
+        optimizer=optimizer,
         loss=CourseCrossEntropy(out_activation, dtype=dtype),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
         jit_compile=False,
     )
     if optimizer_state:
-        keras_optimizer.build(model.trainable_variables)
-        _load_state(keras_optimizer, model, solver, optimizer_state)
-        keras_optimizer.learning_rate = learning_rate
+        optimizer.build(model.trainable_variables)
+        _load_state(optimizer, model, optimizer_state)
+        optimizer.learning_rate = method.learning_rate
     return model
+
+
+def _keras_optimizer(method):
+    if isinstance(method, SGD):
+        return keras.optimizers.SGD(
+            method.learning_rate, momentum=method.momentum, nesterov=method.nesterov
+        )
+    return keras.optimizers.Adam(
+        method.learning_rate,
+        beta_1=method.beta_1,
+        beta_2=method.beta_2,
+        epsilon=method.epsilon,
+    )
