@@ -31,7 +31,6 @@ from scipy.special import expit
 
 from skdigits.course import (
     debug_initialize_weights,
-    nn_cost_function,
     predict,
     sigmoid_gradient,
 )
@@ -160,7 +159,9 @@ class _Outcome:
 def _call(func, args, timeout, arg_names=()):
     """Call learner code in a worker thread; never raises."""
     outcome = _Outcome()
-    originals = [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in args]
+    originals = [
+        np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in args
+    ]
     given = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
 
     def run():
@@ -184,7 +185,8 @@ def _call(func, args, timeout, arg_names=()):
     ]
     for name, original, now in zip(arg_names, originals, given):
         if original is not None and not (
-            now.shape == original.shape and np.array_equal(now, original, equal_nan=True)
+            now.shape == original.shape
+            and np.array_equal(now, original, equal_nan=True)
         ):
             outcome.mutated.append(name)
     return outcome
@@ -206,7 +208,9 @@ def _exception_sentence(fname, exc, func, where):
     text = text[0] if text else ""
     if len(text) > 160:
         text = text[:157] + "..."
-    sentence = f"{fname} raised {type(exc).__name__}: {text}{_where(func, exc)} {where}."
+    sentence = (
+        f"{fname} raised {type(exc).__name__}: {text}{_where(func, exc)} {where}."
+    )
     if isinstance(exc, IndexError) and "out of bounds" in text:
         sentence += (
             " The labels are 1..K (the digit 0 is label 10): output unit k-1 is "
@@ -276,7 +280,9 @@ def _variant(theta, sizes, X, y, lam, **mistake):
     data /= m * K if mistake.get("average_mK") else m
     start = 0 if mistake.get("reg_bias") else 1
     squares = np.sum(T1[:, start:] ** 2) + np.sum(T2[:, start:] ** 2)
-    J = data + mistake.get("penalty_scale", 1.0) * lam / (2 * m) * squares
+    scales = {"m": m, "2m": 2.0 * m, "1/K": 1.0 / K, "1/m": 1.0 / m}
+    penalty_scale = mistake.get("penalty_scale", 1.0)
+    J = data + scales.get(penalty_scale, penalty_scale) * lam / (2 * m) * squares
 
     d3 = h - Y
     if mistake.get("act_grad"):
@@ -289,6 +295,9 @@ def _variant(theta, sizes, X, y, lam, **mistake):
     G2 = d3.T @ a2 / m
     if mistake.get("average_mK"):
         G1, G2 = G1 / K, G2 / K
+    grad_scale = mistake.get("grad_scale", 1.0)
+    grad_scale = scales.get(grad_scale, grad_scale)
+    G1, G2 = G1 * grad_scale, G2 * grad_scale
     greg = mistake.get("grad_reg", "course")
     gstart = 0 if greg == "bias" else 1
     if greg != "none":
@@ -296,7 +305,7 @@ def _variant(theta, sizes, X, y, lam, **mistake):
         G1[:, gstart:] += scale * T1[:, gstart:]
         G2[:, gstart:] += scale * T2[:, gstart:]
     grad = np.concatenate([G1.ravel(order=order), G2.ravel(order=order)])
-    return float(J), grad * mistake.get("grad_scale", 1.0)
+    return float(J), grad
 
 
 @dataclass
@@ -370,34 +379,62 @@ def _cost_mistakes(p, J, J_ref):
     ratio = (J - J0) / pen if pen else float("nan")
     got = f"J = {_g(J)} where the course gives {_g(J_ref)} {p.where}"
     return [
-        ("bias_regularized", {"reg_bias": True},
-         f"The penalty includes the bias column (column 0 of each Theta): {got}; "
-         "regularise Theta[:, 1:] only."),
-        ("lambda_over_m", {"penalty_scale": 2.0},
-         f"The penalty uses lambda/m instead of lambda/(2m): it is {ratio:.3g} "
-         f"times the course's, {got}."),
-        ("no_one_over_m", {"penalty_scale": float(m)},
-         f"The penalty is not divided by m (lambda/2 instead of lambda/(2m)): it "
-         f"is {ratio:.3g} = m times the course's, {got}."),
-        ("no_one_over_m", {"penalty_scale": 2.0 * m},
-         f"The penalty uses lambda instead of lambda/(2m): it is {ratio:.3g} = 2m "
-         f"times the course's, {got}."),
-        ("averaged_over_mK", {"average_mK": True},
-         f"The cost is averaged over m*K instead of m: {got}, a factor "
-         f"{J_ref / J if J else float('nan'):.3g} (K = {K}) for the data term; "
-         "sum over the K output units, divide by m only."),
-        ("averaged_over_mK", {"average_mK": True, "penalty_scale": 1.0 / K},
-         f"The cost is divided by m*K instead of m: {got}, {J_ref / J if J else 0:.3g} "
-         f"= K times too small; sum over the K output units, divide by m only."),
-        ("dropped_negative_term", {"drop_neg": True},
-         f"The (1 - y) log(1 - h) term is missing, only the true class's "
-         f"-y log(h) is kept: {got}."),
-        ("labels_0_based", {"labels_0": True},
-         f"The labels are read as 0..K-1 (label k on output unit k): {got}; the "
-         "course's labels are 1..K (digit 0 is label 10), so label k is unit k-1."),
-        ("row_major", {"row_major": True},
-         f"nn_params is reshaped row-major: {got}; reshape with order='F' as "
-         "MATLAB's reshape (column-major)."),
+        (
+            "bias_regularized",
+            {"reg_bias": True},
+            f"The penalty includes the bias column (column 0 of each Theta): {got}; "
+            "regularise Theta[:, 1:] only.",
+        ),
+        (
+            "lambda_over_m",
+            {"penalty_scale": 2.0},
+            f"The penalty uses lambda/m instead of lambda/(2m): it is {ratio:.3g} "
+            f"times the course's, {got}.",
+        ),
+        (
+            "no_one_over_m",
+            {"penalty_scale": "m"},
+            f"The penalty is not divided by m (lambda/2 instead of lambda/(2m)): it "
+            f"is {ratio:.3g} = m times the course's (m = {m}), {got}.",
+        ),
+        (
+            "no_one_over_m",
+            {"penalty_scale": "2m"},
+            f"The penalty uses lambda instead of lambda/(2m): it is {ratio:.3g} = 2m "
+            f"times the course's, {got}.",
+        ),
+        (
+            "averaged_over_mK",
+            {"average_mK": True},
+            f"The cost is averaged over m*K instead of m: {got}, a factor "
+            f"{J_ref / J if J else float('nan'):.3g} (K = {K}) for the data term; "
+            "sum over the K output units, divide by m only.",
+        ),
+        (
+            "averaged_over_mK",
+            {"average_mK": True, "penalty_scale": "1/K"},
+            f"The cost is divided by m*K instead of m: {got}, "
+            f"{J_ref / J if J else 0:.3g} = K times too small; sum over the K "
+            "output units, divide by m only.",
+        ),
+        (
+            "dropped_negative_term",
+            {"drop_neg": True},
+            f"The (1 - y) log(1 - h) term is missing, only the true class's "
+            f"-y log(h) is kept: {got}.",
+        ),
+        (
+            "labels_0_based",
+            {"labels_0": True},
+            f"The labels are read as 0..K-1 (label k on output unit k): {got}; the "
+            "course's labels are 1..K (digit 0 is label 10), so label k is unit k-1.",
+        ),
+        (
+            "row_major",
+            {"row_major": True},
+            f"nn_params is reshaped row-major: {got}; reshape with order='F' as "
+            "MATLAB's reshape (column-major).",
+        ),
     ]
 
 
@@ -408,37 +445,67 @@ def _grad_mistakes(p, grad, grad_ref):
     ratio = np.linalg.norm(grad) / max(np.linalg.norm(grad_ref), 1e-300)
     got = f"relative difference {rel:.3g} {p.where}"
     return [
-        ("sigmoid_gradient_of_activation", {"act_grad": True},
-         f"The sigmoid gradient is applied to the activations (g(a2) (1 - g(a2)) "
-         f"with a2 = g(z2)) instead of to z2: {got}; use sigmoid_gradient(z2) or "
-         "a2 (1 - a2)."),
-        ("gradient_not_regularized", {"grad_reg": "none"},
-         f"The gradient is not regularised: it equals the lambda-0 gradient, "
-         f"{got}; add (lambda/m) Theta to the non-bias columns."),
-        ("gradient_bias_regularized", {"grad_reg": "bias"},
-         f"The gradient regularises the bias column too: {got}; add (lambda/m) "
-         "Theta to Theta[:, 1:] only."),
-        ("gradient_regularization_half", {"grad_reg_scale": 0.5},
-         f"The gradient's penalty term is (lambda/(2m)) Theta, half of the "
-         f"derivative (lambda/m) Theta: {got}."),
-        ("gradient_regularization_double", {"grad_reg_scale": 2.0},
-         f"The gradient's penalty term is (2 lambda/m) Theta, twice the "
-         f"derivative (lambda/m) Theta: {got}."),
-        ("gradient_times_m", {"grad_scale": float(m)},
-         f"The gradient is not divided by m: it is {ratio:.3g} = m times the "
-         f"course's {p.where}."),
-        ("gradient_over_m", {"grad_scale": 1.0 / m},
-         f"The gradient is divided by m twice: it is 1/{1 / ratio:.3g} = 1/m of "
-         f"the course's {p.where}."),
-        ("averaged_over_mK", {"average_mK": True},
-         f"The gradient is averaged over m*K instead of m: it is 1/{1 / ratio:.3g} "
-         f"(K = {K}) of the course's {p.where}."),
-        ("labels_0_based", {"labels_0": True},
-         f"The labels are read as 0..K-1 (label k on output unit k): {got}; the "
-         "course's labels are 1..K, so label k is unit k-1."),
-        ("row_major", {"row_major": True},
-         f"The gradient is unrolled (or nn_params reshaped) row-major: {got}; use "
-         "order='F' in reshape and ravel, as MATLAB's (:)."),
+        (
+            "sigmoid_gradient_of_activation",
+            {"act_grad": True},
+            f"The sigmoid gradient is applied to the activations (g(a2) (1 - g(a2)) "
+            f"with a2 = g(z2)) instead of to z2: {got}; use sigmoid_gradient(z2) or "
+            "a2 (1 - a2).",
+        ),
+        (
+            "gradient_not_regularized",
+            {"grad_reg": "none"},
+            f"The gradient is not regularised: it equals the lambda-0 gradient, "
+            f"{got}; add (lambda/m) Theta to the non-bias columns.",
+        ),
+        (
+            "gradient_bias_regularized",
+            {"grad_reg": "bias"},
+            f"The gradient regularises the bias column too: {got}; add (lambda/m) "
+            "Theta to Theta[:, 1:] only.",
+        ),
+        (
+            "gradient_regularization_half",
+            {"grad_reg_scale": 0.5},
+            f"The gradient's penalty term is (lambda/(2m)) Theta, half of the "
+            f"derivative (lambda/m) Theta: {got}.",
+        ),
+        (
+            "gradient_regularization_double",
+            {"grad_reg_scale": 2.0},
+            f"The gradient's penalty term is (2 lambda/m) Theta, twice the "
+            f"derivative (lambda/m) Theta: {got}.",
+        ),
+        (
+            "gradient_times_m",
+            {"grad_scale": "m"},
+            f"The gradient's backpropagation sum is not divided by m: the gradient "
+            f"is {ratio:.3g} times the course's {p.where} (m = {m}).",
+        ),
+        (
+            "gradient_over_m",
+            {"grad_scale": "1/m"},
+            f"The backpropagation sum is divided by m twice: the gradient is "
+            f"{ratio:.3g} times the course's {p.where} (m = {m}).",
+        ),
+        (
+            "averaged_over_mK",
+            {"average_mK": True},
+            f"The gradient is averaged over m*K instead of m: it is 1/{1 / ratio:.3g} "
+            f"(K = {K}) of the course's {p.where}.",
+        ),
+        (
+            "labels_0_based",
+            {"labels_0": True},
+            f"The labels are read as 0..K-1 (label k on output unit k): {got}; the "
+            "course's labels are 1..K, so label k is unit k-1.",
+        ),
+        (
+            "row_major",
+            {"row_major": True},
+            f"The gradient is unrolled (or nn_params reshaped) row-major: {got}; use "
+            "order='F' in reshape and ravel, as MATLAB's (:).",
+        ),
     ]
 
 
@@ -464,8 +531,15 @@ def _run_cost_function(func, problems, timeout):
                 func,
                 (p.theta, *p.sizes, p.X, p.y, p.lam),
                 timeout,
-                ("nn_params", "input_layer_size", "hidden_layer_size",
-                 "num_labels", "X", "y", "lambda_"),
+                (
+                    "nn_params",
+                    "input_layer_size",
+                    "hidden_layer_size",
+                    "num_labels",
+                    "X",
+                    "y",
+                    "lambda_",
+                ),
             )
             runs[lam_set].append((p, out))
             if out.timed_out:
@@ -478,9 +552,7 @@ def _split_result(value):
     if isinstance(value, tuple | list) and len(value) == 2:
         return value[0], value[1], None
     if isinstance(value, tuple | list):
-        return None, None, (
-            f"returns {len(value)} values, not the two of (J, grad)"
-        )
+        return None, None, (f"returns {len(value)} values, not the two of (J, grad)")
     return value, None, "returns a single value, not the pair (J, grad)"
 
 
@@ -558,8 +630,10 @@ def _as_float(value):
 
 def _grad_of(value, p):
     """(grad as 1-D float array, or None, and a finding)."""
-    if not (isinstance(value, tuple | list) and len(value) == 2):
-        return None, "returns no gradient: return the pair (J, grad)"
+    if not isinstance(value, tuple | list):
+        return None, "returns a single value, not the pair (J, grad)"
+    if len(value) != 2:
+        return None, f"returns {len(value)} values, not the pair (J, grad)"
     grad = value[1]
     if grad is None:
         return None, "returns None as the gradient"
@@ -606,8 +680,11 @@ def _grade_gradient(fname, func, runs, timeout):
         grads = [(q, _grad_of(o.value, q)[0]) for q, o in runs]
         for diagnosis, mistake, sentence in _grad_mistakes(p, grad, grad_ref):
             if all(
-                _close(g, _variant(q.theta, q.sizes, q.X, q.y, q.lam, **mistake)[1],
-                       GRAD_RTOL)
+                _close(
+                    g,
+                    _variant(q.theta, q.sizes, q.X, q.y, q.lam, **mistake)[1],
+                    GRAD_RTOL,
+                )
                 for q, g in grads
                 if g is not None
             ):
@@ -666,7 +743,8 @@ def _grade_sigmoid_gradient(func, timeout):
         got = got.reshape(np.shape(ref))
         if not np.all(np.isfinite(got)):
             return PartResult(
-                False, f"{fname} returns NaN or infinity {where}." + _warned(out),
+                False,
+                f"{fname} returns NaN or infinity {where}." + _warned(out),
                 "not_finite",
             )
         if _close(got, ref, GRAD_RTOL):
@@ -695,8 +773,9 @@ def _grade_sigmoid_gradient(func, timeout):
             "sigmoid is g(z) (1 - g(z)).",
             "differs",
         )
-    return PartResult(True, "g(z) (1 - g(z)) matches, elementwise, for scalars, "
-                            "vectors and matrices.")
+    return PartResult(
+        True, "g(z) (1 - g(z)) matches, elementwise, for scalars, vectors and matrices."
+    )
 
 
 def _grade_rand_init(func, timeout):
@@ -712,8 +791,10 @@ def _grade_rand_init(func, timeout):
             W = np.asarray(out.value, dtype=np.float64)
         except (TypeError, ValueError):
             return PartResult(
-                False, f"{fname} returns {type(out.value).__name__} {where}, not a "
-                "matrix.", "wrong_type")
+                False,
+                f"{fname} returns {type(out.value).__name__} {where}, not a matrix.",
+                "wrong_type",
+            )
         if W.shape != (l_out, 1 + l_in):
             return PartResult(
                 False,
@@ -722,8 +803,9 @@ def _grade_rand_init(func, timeout):
                 "wrong_shape",
             )
         if not np.all(np.isfinite(W)):
-            return PartResult(False, f"{fname} returns NaN or infinity {where}.",
-                              "not_finite")
+            return PartResult(
+                False, f"{fname} returns NaN or infinity {where}.", "not_finite"
+            )
         bound = max(EPSILON_INIT, np.sqrt(6) / np.sqrt(l_in + l_out)) * (1 + 1e-9)
         largest = float(np.max(np.abs(W)))
         if largest > bound:
@@ -784,8 +866,11 @@ def _grade_predict(func, problems, timeout):
         except (TypeError, ValueError):
             got = None
         if got is None or not np.issubdtype(got.dtype, np.number):
-            return PartResult(False, f"{fname} returns {type(out.value).__name__} "
-                              f"{where}, not labels.", "wrong_type")
+            return PartResult(
+                False,
+                f"{fname} returns {type(out.value).__name__} {where}, not labels.",
+                "wrong_type",
+            )
         m, K = X.shape[0], T2.shape[0]
         if got.shape == (m, K):
             return PartResult(
@@ -821,8 +906,9 @@ def _grade_predict(func, problems, timeout):
             f"{got[np.argmax(got != ref)]} instead of {ref[np.argmax(got != ref)]}).",
             "differs",
         )
-    return PartResult(True, f"The labels match the course's for all {count} samples "
-                            "of 4 networks.")
+    return PartResult(
+        True, f"The labels match the course's for all {count} samples of 4 networks."
+    )
 
 
 # -- finding the functions -----------------------------------------------------
@@ -846,8 +932,11 @@ def _load_file(path):
             raise
         lines = str(exc).strip().splitlines()
         line = ""
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if f.filename == str(path) or Path(f.filename) == path]
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if f.filename == str(path) or Path(f.filename) == path
+        ]
         if frames:
             line = f" (line {frames[-1].lineno})"
         if isinstance(exc, SyntaxError) and exc.lineno:
@@ -949,7 +1038,9 @@ def grade(source=None, *, timeout=5.0, **functions):
     """
     start = time.perf_counter()
     if not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
+        raise ValueError(
+            f"timeout must be a positive number of seconds, got {timeout!r}."
+        )
     found = _functions(source, functions)
     for key, (name, func) in found.items():
         if not callable(func):
@@ -1021,4 +1112,3 @@ def main(argv=None):
         return 2
     print(str(report))
     return 0 if report.passed else 1
-
