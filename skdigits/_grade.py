@@ -377,6 +377,7 @@ def _cost_mistakes(p, J, J_ref):
     J0 = _variant(p.theta, p.sizes, p.X, p.y, 0.0)[0]
     pen = J_ref - J0
     ratio = (J - J0) / pen if pen else float("nan")
+    data_factor = J0 / (J - pen) if J != pen else float("nan")
     got = f"J = {_g(J)} where the course gives {_g(J_ref)} {p.where}"
     return [
         (
@@ -406,9 +407,9 @@ def _cost_mistakes(p, J, J_ref):
         (
             "averaged_over_mK",
             {"average_mK": True},
-            f"The cost is averaged over m*K instead of m: {got}, a factor "
-            f"{J_ref / J if J else float('nan'):.3g} (K = {K}) for the data term; "
-            "sum over the K output units, divide by m only.",
+            f"The cost is averaged over m*K instead of m: {got}, its "
+            f"cross-entropy term {data_factor:.3g} times smaller (K = {K}); sum "
+            "over the K output units, divide by m only.",
         ),
         (
             "averaged_over_mK",
@@ -444,6 +445,10 @@ def _grad_mistakes(p, grad, grad_ref):
     rel = np.linalg.norm(grad - grad_ref) / max(np.linalg.norm(grad_ref), 1e-300)
     ratio = np.linalg.norm(grad) / max(np.linalg.norm(grad_ref), 1e-300)
     got = f"relative difference {rel:.3g} {p.where}"
+    grad0 = _variant(p.theta, p.sizes, p.X, p.y, 0.0)[1]
+    data_ratio = np.linalg.norm(grad - (grad_ref - grad0)) / max(
+        np.linalg.norm(grad0), 1e-300
+    )
     return [
         (
             "sigmoid_gradient_of_activation",
@@ -479,14 +484,14 @@ def _grad_mistakes(p, grad, grad_ref):
         (
             "gradient_times_m",
             {"grad_scale": "m"},
-            f"The gradient's backpropagation sum is not divided by m: the gradient "
-            f"is {ratio:.3g} times the course's {p.where} (m = {m}).",
+            f"The backpropagation sum over the m = {m} examples is not divided "
+            f"by m: it is {data_ratio:.3g} times the course's {p.where}.",
         ),
         (
             "gradient_over_m",
             {"grad_scale": "1/m"},
-            f"The backpropagation sum is divided by m twice: the gradient is "
-            f"{ratio:.3g} times the course's {p.where} (m = {m}).",
+            f"The backpropagation sum is divided by m twice: it is "
+            f"{data_ratio:.3g} = 1/m times the course's {p.where}.",
         ),
         (
             "averaged_over_mK",
