@@ -29,11 +29,13 @@ from pathlib import Path
 import numpy as np
 from scipy.special import expit
 
-from skdigits.course import (
-    debug_initialize_weights,
-    predict,
-    sigmoid_gradient,
-)
+
+def _course():
+    # skdigits.course re-exports grade: import it when grading, not at import.
+    from skdigits import course
+
+    return course
+
 
 __all__ = ["GradeReport", "PartResult", "grade", "main"]
 
@@ -83,14 +85,38 @@ class PartResult:
 
 
 class GradeReport:
-    """The result of :func:`grade`: one :class:`PartResult` per part.
+    """The result of :func:`grade`: one record per part.
+
+    Parameters
+    ----------
+    parts : dict of str to PartResult
+        Keyed by part name, in the course's order. Each record has ``passed``
+        (True, False, or None when not submitted), ``message`` (one sentence)
+        and ``diagnosis`` (a short name of the mistake found, or None).
+
+    seconds : float, default=0.0
+        Time the grade took.
 
     Attributes
     ----------
     parts : dict of str to PartResult
-        Keyed by part name, in the course's order.
+        The records, keyed by part name.
+
     seconds : float
         Time the grade took.
+
+    See Also
+    --------
+    grade : Grade your own functions against the course's.
+
+    Examples
+    --------
+    >>> from skdigits import course
+    >>> report = course.grade(sigmoid_gradient=course.sigmoid_gradient)
+    >>> report.parts["sigmoid_gradient"].passed, report.parts["cost"].passed
+    (True, None)
+    >>> report.passed
+    True
     """
 
     def __init__(self, parts, seconds=0.0):
@@ -338,9 +364,9 @@ class _Problem:
 def _problems():
     """The course's debugging network, then random small networks."""
     n_in, n_hid, K, m = 3, 5, 3, 5
-    T1 = debug_initialize_weights(n_hid, n_in)
-    T2 = debug_initialize_weights(K, n_hid)
-    X = debug_initialize_weights(m, n_in - 1)
+    T1 = _course().debug_initialize_weights(n_hid, n_in)
+    T2 = _course().debug_initialize_weights(K, n_hid)
+    X = _course().debug_initialize_weights(m, n_in - 1)
     y = 1 + np.arange(1, m + 1) % K
     theta = np.concatenate([T1.ravel(order="F"), T2.ravel(order="F")])
     problems = {0: [], 1: []}
@@ -729,7 +755,7 @@ def _grade_sigmoid_gradient(func, timeout):
         failed = _failure(fname, out, func, where, timeout)
         if failed is not None:
             return failed
-        ref = sigmoid_gradient(z)
+        ref = _course().sigmoid_gradient(z)
         try:
             got = np.asarray(out.value, dtype=np.float64)
         except (TypeError, ValueError):
@@ -759,7 +785,7 @@ def _grade_sigmoid_gradient(func, timeout):
                 False,
                 f"{fname} computes z (1 - z), the formula for an activation a = g(z), "
                 f"but it takes z: at z = 0.5 it gives 0.25 instead of "
-                f"{_g(float(sigmoid_gradient(0.5)))}; use g(z) (1 - g(z)).",
+                f"{_g(float(_course().sigmoid_gradient(0.5)))}; use g(z) (1 - g(z)).",
                 "sigmoid_gradient_of_activation",
             )
         a = expit(z)
@@ -865,7 +891,7 @@ def _grade_predict(func, problems, timeout):
         failed = _failure(fname, out, func, where, timeout)
         if failed is not None:
             return failed
-        ref = predict(T1, T2, X)
+        ref = _course().predict(T1, T2, X)
         try:
             got = np.asarray(out.value)
         except (TypeError, ValueError):
