@@ -360,10 +360,10 @@ def _pinned_effect(dense, implied, n_samples, K):
         f"cross-entropy the weights can remove is at most K log 2 = "
         f"{K * math.log(2):.3g}, so the weights stay within a sum of squares of "
         f"{budget:.3g} (about {rms:.2g} per weight over {n_weights} weights): "
-        "every image gets nearly the same outputs and the network predicts one "
-        f"class, about 1/K = {100 / K:.0f}% accuracy. Changing the activations, "
-        "the output layer or the optimizer does not fix this; see the "
-        "documentation's Keras pitfalls page."
+        "near the minimum every image gets nearly the same outputs and the "
+        f"network predicts one class, about 1/K = {100 / K:.0f}% accuracy. "
+        "Changing the activations, the output layer or the optimizer does not "
+        "fix this; see the documentation's Keras pitfalls page."
     )
 
 
