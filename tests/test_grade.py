@@ -250,6 +250,39 @@ COST_MISTAKES = [
         ["gradient", "regularized_gradient"],
     ),
     (
+        "gradient_over_m",
+        [
+            (
+                "Theta1_grad = (1 / m) * (delta2.T @ a1)",
+                "Theta1_grad = (delta2.T @ a1) / m / m",
+            ),
+            (
+                "Theta2_grad = (1 / m) * (delta3.T @ a2)",
+                "Theta2_grad = (delta3.T @ a2) / m / m",
+            ),
+        ],
+        "divided by m twice",
+        ["gradient", "regularized_gradient"],
+    ),
+    (
+        "gradient_regularization_half",
+        [
+            (GRAD1, GRAD1.replace("(lambda_ / m)", "(lambda_ / (2 * m))")),
+            (GRAD2, GRAD2.replace("(lambda_ / m)", "(lambda_ / (2 * m))")),
+        ],
+        "half of the derivative",
+        ["regularized_gradient"],
+    ),
+    (
+        "gradient_regularization_double",
+        [
+            (GRAD1, GRAD1.replace("(lambda_ / m)", "(2 * lambda_ / m)")),
+            (GRAD2, GRAD2.replace("(lambda_ / m)", "(2 * lambda_ / m)")),
+        ],
+        "twice the derivative",
+        ["regularized_gradient"],
+    ),
+    (
         "gradient_shape",
         [("return J, grad", "return J, grad.reshape(-1, 1)")],
         "shape",
