@@ -51,6 +51,9 @@ def _parser():
             "and write the pictures and a one-page report.html."
         ),
         epilog=(
+            "Also: 'python -m skdigits grade FILE' grades your own exercise 4 "
+            "functions in FILE against the course's (see 'python -m skdigits "
+            "grade --help'). "
             "Without --data the walk-through uses scikit-learn's bundled 1797 "
             "digits, resampled to the course's 20x20 pixels (no download). The "
             "pictures need matplotlib: " + PLOT_HINT
@@ -367,6 +370,11 @@ def _step_keras(report, clf, X, y, skip):
 
 def main(argv=None):
     """Run the walk-through; return the exit code (0, or 2 for bad arguments)."""
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    if args_list[:1] == ["grade"]:
+        from skdigits._grade import main as grade_main
+
+        return grade_main(args_list[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.max_iter < 1:

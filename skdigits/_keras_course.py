@@ -14,6 +14,10 @@ from sklearn.utils.validation import check_array
 from skdigits._backends import get_backend
 from skdigits._network import initial_theta
 
+# A penalty this many times the course's lambda (or above lambda = this when
+# lambda <= 1) pins the weights to zero: diagnosed first, with its effect.
+_PINNING_RATIO = 100.0
+
 # Measured on the bundled 20x20 digits, course network and cost, full batch
 # (see examples/plot_keras_pitfalls.py): plain gradient descent reaches 12%
 # training accuracy after a total step (learning rate x steps) of 1, 60% after
@@ -256,10 +260,14 @@ def diagnose_keras_model(
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     if not dense:
         raise ValueError("The model has no Dense layer: it is not an MLP.")
-    findings = []
-    findings += _check_layers(model, dense)
-    findings += _check_penalty(dense, n_samples, lambda_)
-    findings += _check_loss(model, dense[-1])
+    scale = _data_scale(model, dense[-1])
+    penalty, dominant = _check_penalty(dense, n_samples, lambda_, scale)
+    consistency = _penalty_consistency(dense, n_samples, lambda_, scale)
+    layers = _check_layers(model, dense)
+    # What breaks training first comes first: a penalty that pins every weight
+    # to zero, then the layers, the rest of the penalty, the loss.
+    findings = penalty + layers if dominant else layers + penalty
+    findings += _check_loss(model, dense[-1], consistency)
     if X is not None:
         findings += _check_inputs(model, X, n_samples)
     findings += _check_optimizer(model, n_samples, epochs, batch_size)
@@ -314,9 +322,57 @@ def _names(layers):
     return "layers " + ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _check_penalty(dense, n_samples, lambda_):
-    findings = []
+def _data_scale(model, output):
+    """The model's data term over the course's (1 when not comparable)."""
+    if not getattr(model, "compiled", False) or model.loss is None:
+        return 1.0
+    kind = _describe_loss(model.loss)[0]
+    if kind == "binary":
+        return _loss_weight(model) / output.units
+    if kind == "course":
+        return _loss_weight(model)
+    return 1.0
+
+
+def _penalty_consistency(dense, n_samples, lambda_, scale):
+    """'scaled' when every L2 factor is the course's times the data scale,
+    'course' when every one is the course's own, else None."""
+    factors = [_l2_factor(layer.kernel_regularizer) for layer in dense]
+    if any(f is None for f in factors):
+        return None
     course = lambda_ / (2 * n_samples)
+    l2s = [f[0] for f in factors]
+    if all(math.isclose(c, scale * course, rel_tol=1e-6, abs_tol=1e-12) for c in l2s):
+        return "scaled"
+    if all(math.isclose(c, course, rel_tol=1e-6, abs_tol=1e-12) for c in l2s):
+        return "course"
+    return None
+
+
+def _pinned_effect(dense, implied, n_samples, K):
+    """The effect of a penalty far above the course's, in one sentence."""
+    n_weights = sum(int(np.prod(layer.kernel.shape)) for layer in dense)
+    per_square = implied / (2 * n_samples)
+    budget = K * math.log(2) / per_square
+    rms = math.sqrt(budget / n_weights)
+    return (
+        f" Effect: each squared weight costs {per_square:.3g}, while all the "
+        f"cross-entropy the weights can remove is at most K log 2 = "
+        f"{K * math.log(2):.3g}, so the weights stay within a sum of squares of "
+        f"{budget:.3g} (about {rms:.2g} per weight over {n_weights} weights): "
+        "near the minimum every image gets nearly the same outputs and the "
+        f"network predicts one class, about 1/K = {100 / K:.0f}% accuracy. "
+        "Changing the activations, the output layer or the optimizer does not "
+        "fix this; see the documentation's Keras pitfalls page."
+    )
+
+
+def _check_penalty(dense, n_samples, lambda_, scale=1.0):
+    """Penalty findings, and whether the penalty dominates the objective."""
+    findings = []
+    dominant = False
+    course = lambda_ / (2 * n_samples)
+    K = dense[-1].units
     by_factor = {}
     for layer in dense:
         factors = _l2_factor(layer.kernel_regularizer)
@@ -333,7 +389,13 @@ def _check_penalty(dense, n_samples, lambda_):
                 "course's penalty is L2 only."
             )
         # Keras's L2 keeps its factor in float32: compare to that precision.
-        if not math.isclose(l2, course, rel_tol=1e-6, abs_tol=1e-12):
+        # The objective is the data term times `scale` plus the penalty, so
+        # the course's factor is scale * lambda / (2m); the course's own factor
+        # under a scaled loss is left to the loss's finding.
+        if not (
+            math.isclose(l2, scale * course, rel_tol=1e-6, abs_tol=1e-12)
+            or math.isclose(l2, course, rel_tol=1e-6, abs_tol=1e-12)
+        ):
             by_factor.setdefault(l2, []).append(layer)
         if layer.bias_regularizer is not None:
             findings.append(
@@ -345,7 +407,18 @@ def _check_penalty(dense, n_samples, lambda_):
                 f"Layer {layer.name!r} has an activity regularizer, which the "
                 "course's cost does not have."
             )
-    fix = f"l2({lambda_:g} / (2 * {n_samples})) = l2({course:.3g})"
+    if math.isclose(scale, 1.0, rel_tol=1e-6):
+        fix = f"l2({lambda_:g} / (2 * {n_samples})) = l2({course:.3g})"
+    elif math.isclose(scale * K, 1.0, rel_tol=1e-6):
+        fix = (
+            f"l2({lambda_:g} / (2 * {n_samples} * {K})) = l2({scale * course:.3g}) "
+            f"(binary_crossentropy averages over the {K} outputs)"
+        )
+    else:
+        fix = (
+            f"l2({scale:.4g} * {lambda_:g} / (2 * {n_samples})) = "
+            f"l2({scale * course:.3g})"
+        )
     for l2, layers in by_factor.items():
         if l2 == 0:
             findings.append(
@@ -353,15 +426,25 @@ def _check_penalty(dense, n_samples, lambda_):
                 f"lambda = 0); for lambda = {lambda_:g} use {fix}."
             )
             continue
-        implied = l2 * 2 * n_samples
-        findings.append(
+        implied = l2 * 2 * n_samples / scale
+        if math.isclose(scale, 1.0, rel_tol=1e-6):
+            how = f"{l2:g} * 2 * m = {l2:g} * 2 * {n_samples}"
+        else:
+            how = (
+                f"{l2:g} * 2 * m / {scale:.4g} = {l2:g} * 2 * {n_samples} / "
+                f"{scale:.4g} (the loss is {scale:.4g} times the course's)"
+            )
+        finding = (
             f"The kernels of {_names(layers)} carry an L2 factor of {l2:g}, which is "
-            f"the course's lambda = {l2:g} * 2 * m = {l2:g} * 2 * {n_samples} = "
-            f"{implied:.4g}, not lambda = {lambda_:g}: Keras adds c * sum(W**2) to "
-            f"the mean loss while the course adds lambda / (2m) * sum(W**2). "
-            f"For lambda = {lambda_:g} use {fix}."
+            f"the course's lambda = {how} = {implied:.4g}, not lambda = {lambda_:g}: "
+            "Keras adds c * sum(W**2) to the mean loss while the course adds "
+            f"lambda / (2m) * sum(W**2). For lambda = {lambda_:g} use {fix}."
         )
-    return findings
+        if implied >= _PINNING_RATIO * max(lambda_, 1.0):
+            dominant = True
+            finding += _pinned_effect(dense, implied, n_samples, K)
+        findings.append(finding)
+    return findings, dominant
 
 
 def _describe_loss(loss):
@@ -394,7 +477,7 @@ def _describe_loss(loss):
     return f"other:{name}", False, loss
 
 
-def _check_loss(model, output):
+def _check_loss(model, output, penalty="course"):
     if not getattr(model, "compiled", False) or model.loss is None:
         return [
             "The model is not compiled with a loss, so its cost cannot be checked; "
@@ -458,7 +541,16 @@ def _check_loss(model, output):
         # averages over the units, and compile(loss_weights=w) multiplies it.
         weight = _loss_weight(model)
         scale = weight / n_outputs if kind == "binary" else weight
-        if not math.isclose(scale, 1.0, rel_tol=1e-6):
+        if not math.isclose(scale, 1.0, rel_tol=1e-6) and penalty == "scaled":
+            # The penalty is scaled alike: the course's objective times a
+            # constant, the same minimum. A note, not a mistake.
+            findings.append(
+                f"Note: the loss is {scale:.4g} times the course's data term and "
+                f"the L2 factors are scaled alike, so the objective is the course's "
+                f"times {scale:.4g}, with the same minimum; the loss Keras prints "
+                f"is the course's J times {scale:.4g}."
+            )
+        elif not math.isclose(scale, 1.0, rel_tol=1e-6):
             what = (
                 f"Keras's binary cross-entropy averages over the {n_outputs} output "
                 "units where the course sums them"
@@ -471,7 +563,13 @@ def _check_loss(model, output):
                 f"{what}: the data term is {scale:.4g} times the course's, as if "
                 f"lambda were {1 / scale:.4g} times larger. Sum the binary "
                 "cross-entropy over the units (or pass loss_weights="
-                f"{n_outputs if kind == 'binary' else 1})."
+                f"{n_outputs if kind == 'binary' else 1})"
+                + (
+                    f", or keep the mean and divide the L2 factors by {n_outputs}: "
+                    f"l2(lambda / (2 * m * {n_outputs}))."
+                    if kind == "binary"
+                    else "."
+                )
             )
     return findings
 

@@ -638,3 +638,75 @@ def test_grid_search_over_backends_in_parallel(small_digits):
         assert pair[0] == pytest.approx(pair[1], abs=1e-12)
     assert grid.best_score_ > 0.9
     assert get_backend("keras") is _keras
+
+
+# ------------------------------------- the Keras diagnosis judges the objective
+
+
+def _pitfalls_together_model(m, lam=1.0, K=10):
+    """The Keras pitfalls page's corrected model, as the page writes it."""
+    l2 = keras.regularizers.l2(lam / (2 * m * K))
+    model = keras.Sequential(
+        [
+            keras.Input((400,)),
+            keras.layers.Dense(25, activation="sigmoid", kernel_regularizer=l2),
+            keras.layers.Dense(K, activation="sigmoid", kernel_regularizer=l2),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy")
+    return model
+
+
+def test_diagnose_pitfalls_corrected_model_gets_at_most_a_note(digits20):
+    X, _ = digits20
+    m = len(X)
+    findings = diagnose_keras_model(
+        _pitfalls_together_model(m), n_samples=m, X=X, epochs=100, batch_size=200
+    )
+    # The K in the penalty cancels binary_crossentropy's mean over the K units.
+    assert len(findings) == 1, findings
+    assert findings[0].startswith("Note: the loss is 0.1 times the course's")
+    assert "same minimum" in findings[0]
+    assert not any("carry an L2 factor" in f or "as if lambda" in f for f in findings)
+    # The old advice, l2(1 / (2m)) with binary_crossentropy, is 10x the
+    # course's penalty: one finding says so, and its fix keeps the K.
+    model = _pitfalls_together_model(m, lam=10.0)
+    findings = diagnose_keras_model(model, n_samples=m, lambda_=1.0)
+    assert len(findings) == 1, findings
+    assert "as if lambda were 10 times larger" in findings[0]
+    assert "l2(lambda / (2 * m * 10))" in findings[0]
+    # Any other factor is judged against the scaled objective.
+    model = _pitfalls_together_model(m, lam=3.0)
+    penalty = diagnose_keras_model(model, n_samples=m, lambda_=1.0)[0]
+    assert "= 3, not lambda = 1" in penalty
+    assert f"l2(1 / (2 * {m} * 10))" in penalty
+
+
+def test_diagnose_leads_with_the_pinning_penalty_and_its_effect(digits20):
+    X, _ = digits20
+    m = len(X)
+    first = diagnose_keras_model(
+        _seed_model(), n_samples=m, X=X, epochs=100, batch_size=m
+    )[0]
+    assert "L2 factor of 1" in first
+    assert "predicts one class, about 1/K = 10% accuracy" in first
+    assert "sum of squares of 6.93" in first  # K log 2 / (lambda / (2m)) with c = 1
+    assert "Keras pitfalls" in first
+    # The usual advice, ReLU hidden units, softmax and Adam, keeps l2(1): the
+    # diagnosis still leads with the penalty, not with the activations.
+    relu = keras.Sequential(
+        [
+            keras.Input((400,)),
+            keras.layers.Dense(
+                25, activation="relu", kernel_regularizer=keras.regularizers.l2(1)
+            ),
+            keras.layers.Dense(
+                10, activation="softmax", kernel_regularizer=keras.regularizers.l2(1)
+            ),
+        ]
+    )
+    relu.compile(optimizer="adam", loss="categorical_crossentropy")
+    findings = diagnose_keras_model(relu, n_samples=m)
+    assert "L2 factor of 1" in findings[0]
+    assert "10% accuracy" in findings[0]
+    assert any("relu" in f for f in findings[1:])
