@@ -111,7 +111,7 @@ def build_keras_model(
 
     Examples
     --------
-    >>> from skdigits._keras_course import build_keras_model
+    >>> from skdigits.course import build_keras_model
     >>> model = build_keras_model(n_samples=5000, random_state=0)
     >>> [layer.units for layer in model.layers]
     [25, 10]
@@ -222,7 +222,7 @@ def diagnose_keras_model(
     Examples
     --------
     >>> import keras
-    >>> from skdigits._keras_course import build_keras_model, diagnose_keras_model
+    >>> from skdigits.course import build_keras_model, diagnose_keras_model
     >>> diagnose_keras_model(build_keras_model(n_samples=1797), n_samples=1797)
     []
     >>> seed = keras.Sequential([
