@@ -801,7 +801,12 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             method = self._method("adam")
             state = None
         total = self._sample_weight_sum
-        return get_backend("keras").fitted_model(
+        from skdigits._keras import require_keras
+
+        require_keras("to_keras()")
+        from skdigits._keras.export import fitted_model
+
+        return fitted_model(
             self.coefs_,
             self.intercepts_,
             activation=self.activation,

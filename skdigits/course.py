@@ -26,7 +26,7 @@ from sklearn.utils import check_array, check_random_state, column_or_1d
 
 from skdigits._backends._numpy import NumpyObjective
 from skdigits._classifier import MLPDigitClassifier
-from skdigits._keras_course import build_keras_model, diagnose_keras_model
+from skdigits._keras.course import build_keras_model, diagnose_keras_model
 from skdigits._network import forward_logits, initial_theta, n_params, split
 
 __all__ = [

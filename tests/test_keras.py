@@ -19,12 +19,13 @@ from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from skdigits import MLPDigitClassifier  # noqa: E402
-from skdigits._backends import _keras, _numpy, get_backend  # noqa: E402
-from skdigits._keras_course import (  # noqa: E402
+from skdigits._backends import _numpy, get_backend  # noqa: E402
+from skdigits._keras import layers, objective  # noqa: E402
+from skdigits._network import initial_theta, pack  # noqa: E402
+from skdigits.course import (  # noqa: E402
     build_keras_model,
     diagnose_keras_model,
 )
-from skdigits._network import initial_theta, pack  # noqa: E402
 
 FAST = dict(hidden_layer_sizes=(10,), max_iter=30, random_state=0)
 LR = {"sgd": 0.1, "adam": 0.01}
@@ -74,7 +75,7 @@ def test_objective_matches_numpy(
         out_activation=out_activation,
     )
     reference = _numpy.make_objective(X, Y, sw, **kwargs)
-    keras_objective = _keras.make_objective(
+    keras_objective = objective.make_objective(
         sp.csr_matrix(X) if sparse else X, Y, sw, **kwargs
     )
     for rows in [None, np.array([5, 3, 200, 17, 99])]:
@@ -95,13 +96,13 @@ def test_objective_runs_in_the_data_dtype_and_traces_once(digits20):
         out_activation="logistic",
     )
     theta = initial_theta([400, 9, 10], "uniform", 0.12, np.random.RandomState(0))
-    f64 = _keras.make_objective(X, Y, np.ones(len(y)), **kwargs)
-    f32 = _keras.make_objective(X.astype(np.float32), Y, np.ones(len(y)), **kwargs)
+    f64 = objective.make_objective(X, Y, np.ones(len(y)), **kwargs)
+    f32 = objective.make_objective(X.astype(np.float32), Y, np.ones(len(y)), **kwargs)
     l64, l32 = f64(theta)[0], f32(theta)[0]
     # float32 arithmetic: close, but not float64's number.
     assert l32 == pytest.approx(l64, rel=1e-5) and l32 != l64
     # One trace per network shape and dtype, shared by objectives and calls.
-    other = _keras.make_objective(X[:100], Y[:100], np.ones(100), **kwargs)
+    other = objective.make_objective(X[:100], Y[:100], np.ones(100), **kwargs)
     for f in (f64, other, f64):
         f(theta)
         f(theta, np.arange(10))
@@ -482,9 +483,9 @@ def test_build_keras_model_is_the_course_network_and_cost(digits20):
     assert all(layer.bias_regularizer is None for layer in model.layers)
     # The course's initial weights, drawn with NumPy from random_state.
     theta0 = initial_theta([400, 25, 10], "uniform", 0.12, np.random.RandomState(0))
-    np.testing.assert_allclose(_keras.get_theta(model), theta0, atol=1e-7)
+    np.testing.assert_allclose(layers.get_theta(model), theta0, atol=1e-7)
     # With the estimator's weights, it evaluates to the estimator's cost.
-    _keras.set_theta(model, pack(clf.coefs_, clf.intercepts_))
+    layers.set_theta(model, pack(clf.coefs_, clf.intercepts_))
     loss = model.evaluate(X, np.eye(10)[y], verbose=0)[0]
     assert loss == pytest.approx(clf.loss_, rel=1e-5)
     with pytest.raises(ValueError, match="n_samples"):
@@ -583,7 +584,7 @@ def test_diagnose_bad_input(digits20):
 
 def test_course_helpers_import_keras_only_when_called(monkeypatch):
     code = (
-        "import sys, skdigits, skdigits._keras_course, skdigits._backends\n"
+        "import sys, skdigits, skdigits._keras.course, skdigits._backends\n"
         "loaded = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
@@ -637,7 +638,7 @@ def test_grid_search_over_backends_in_parallel(small_digits):
         ]
         assert pair[0] == pytest.approx(pair[1], abs=1e-12)
     assert grid.best_score_ > 0.9
-    assert get_backend("keras") is _keras
+    assert get_backend("keras") is objective
 
 
 # ------------------------------------- the Keras diagnosis judges the objective

@@ -130,7 +130,7 @@ def test_keras_backend_missing_is_reported_not_fatal(
     importlib.util.find_spec("keras") is None, reason="Keras is not installed"
 )
 def test_keras_backend_in_the_walk_through(tmp_path, capsys, agg):
-    pytest.importorskip("skdigits._backends._keras")
+    pytest.importorskip("skdigits._keras.objective")
     assert main(["--out", str(tmp_path), "--max-iter", "3"]) == 0
     stdout = capsys.readouterr().out
     assert "Same fit, backend='keras'" in stdout

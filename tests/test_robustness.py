@@ -170,3 +170,24 @@ def test_submodules_load_on_attribute_access():
         "assert {'course', 'datasets', 'plotting'} <= set(dir(skdigits))\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_only_the_keras_wing_imports_keras():
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "skdigits"
+    offenders = []
+    for path in package.rglob("*.py"):
+        if "_keras" in path.relative_to(package).parts[:1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.split(".")[0] in ("keras", "tensorflow"):
+                    offenders.append(f"{path.name}: {name}")
+    assert not offenders

@@ -8,7 +8,6 @@ autodiff, ...). Every solver, full batch or minibatch, runs in that one driver
 for every backend: there is no second optimizer loop.
 """
 
-import importlib
 from typing import Protocol
 
 import numpy as np
@@ -44,12 +43,10 @@ def get_backend(name):
 
         return _numpy
     if name == "keras":
-        if importlib.util.find_spec("keras") is None:
-            raise ImportError(
-                "backend='keras' needs Keras and TensorFlow, which are not installed. "
-                'Install them with: pip install "skdigits[keras]"'
-            )
-        from skdigits._backends import _keras
+        from skdigits._keras import require_keras
 
-        return _keras
+        require_keras("backend='keras'")
+        from skdigits._keras import objective
+
+        return objective
     raise ValueError(f"Unknown backend {name!r}; expected one of {BACKENDS}.")

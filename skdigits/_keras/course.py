@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from skdigits._backends import get_backend
+from skdigits._keras import require_keras
 from skdigits._network import initial_theta
 
 # A penalty this many times the course's lambda (or above lambda = this when
@@ -118,8 +118,10 @@ def build_keras_model(
     >>> float(model.layers[0].kernel_regularizer.l2)  # 1 / (2 * 5000)
     0.0001
     """
-    backend = get_backend("keras")  # a clear ImportError without the extra
-    keras = backend.keras
+    require_keras("build_keras_model")
+    import keras
+
+    from skdigits._keras.layers import CourseCrossEntropy, set_theta
 
     sizes = dict(
         input_layer_size=input_layer_size,
@@ -157,10 +159,10 @@ def build_keras_model(
     )
     layer_sizes = [input_layer_size, hidden_layer_size, num_labels]
     rng = check_random_state(random_state)
-    backend.set_theta(model, initial_theta(layer_sizes, "uniform", epsilon_init, rng))
+    set_theta(model, initial_theta(layer_sizes, "uniform", epsilon_init, rng))
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss=backend.CourseCrossEntropy("logistic"),
+        loss=CourseCrossEntropy("logistic"),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
     return model
@@ -243,7 +245,8 @@ def diagnose_keras_model(
     The loss is categorical cross-entropy on a sigmoid output layer
     SGD will take 100 full-batch steps of learning rate 0.01
     """
-    keras = get_backend("keras").keras
+    require_keras("diagnose_keras_model")
+    import keras
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
@@ -451,7 +454,7 @@ def _describe_loss(loss):
     """``(kind, from_logits, loss)``, kind 'course', 'categorical', 'binary'..."""
     import keras
 
-    from skdigits._backends._keras import CourseCrossEntropy
+    from skdigits._keras.layers import CourseCrossEntropy
 
     if isinstance(loss, str):
         loss = keras.losses.get(loss)

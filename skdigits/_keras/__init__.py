@@ -1,0 +1,19 @@
+"""The Keras wing: everything of skdigits that imports Keras or TensorFlow.
+
+``objective`` (the Keras backend), ``layers`` (the course's cross-entropy, an
+exact L2, the network builder), ``export`` (``to_keras``) and ``course`` (the
+course's Keras model and the diagnosis of a user's). Importing this package
+imports neither; every entry point goes through :func:`require_keras`, the one
+import guard.
+"""
+
+import importlib.util
+
+
+def require_keras(what):
+    """Raise a clear ImportError naming ``what`` when Keras is not installed."""
+    if importlib.util.find_spec("keras") is None:
+        raise ImportError(
+            f"{what} needs Keras and TensorFlow, which are not installed. "
+            'Install them with: pip install "skdigits[keras]"'
+        )
