@@ -19,9 +19,8 @@ for :mod:`skdigits.course`. ``images`` is always upright.
 :func:`skdigits.plotting.plot_digits` draws either order.
 """
 
-import gzip
-
 import functools
+import gzip
 import os
 from pathlib import Path
 
@@ -198,8 +197,9 @@ resampled to the 20x20 grid of the course's exercise 4 with a cubic spline
 ``target`` holds the digits 0-9.
 
 By default (``order="F"``), as in the course's ``ex4data1.mat``, ``data``
-unrolls each image column by column (MATLAB's order). ``images`` has shape (n_samples, {size}, {size}) and
-is upright: ``images[i]`` is ``data[i].reshape({size}, {size}, order="F")``.
+unrolls each image column by column (MATLAB's order). ``images`` has shape
+(n_samples, {size}, {size}) and is upright: ``images[i]`` is
+``data[i].reshape({size}, {size}, order="F")``.
 """
 
 
@@ -260,8 +260,9 @@ def load_course_data(path, *, order="F", return_X_y=False):
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (n_samples, n_pixels) in the file's row order, unrolled in
-        ``order`` (the file's column-major order by default), ``target`` (n_samples,) digits 0-9, ``images``
-        (n_samples, side, side) upright, ``DESCR``.
+        ``order`` (the file's column-major order by default), ``target``
+        (n_samples,) digits 0-9, ``images`` (n_samples, side, side) upright,
+        ``DESCR``.
 
     (data, target) : tuple if ``return_X_y`` is True
         The pixel matrix and the digits.
@@ -479,8 +480,8 @@ def fetch_mnist(
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (n_samples, size * size) pixels (in [0, 1] at size 28; the
         cubic resampling at size 20 overshoots slightly), each image unrolled
-        column by column like the course's file (``order="F"``); ``target`` (n_samples,) digits
-        0-9; ``images`` (n_samples, size, size) upright; ``DESCR``.
+        column by column like the course's file (``order="F"``); ``target``
+        (n_samples,) digits 0-9; ``images`` (n_samples, size, size) upright; ``DESCR``.
 
     Raises
     ------
