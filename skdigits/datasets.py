@@ -206,6 +206,11 @@ unrolls each image column by column (MATLAB's order). ``images`` has shape
 def _read_mat(path, what):
     """Variables of a MATLAB file, with clear errors."""
     path = Path(os.fspath(path))
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{what} expected, but '{path}' is a folder; give the path of the "
+            ".mat file itself."
+        )
     if not path.is_file():
         raise FileNotFoundError(f"{what} not found: no file at '{path}'.")
     try:
@@ -216,9 +221,25 @@ def _read_mat(path, what):
             "save it with save(..., '-v7') or an earlier format."
         ) from exc
     except Exception as exc:  # scipy's MatReadError, ValueError, zlib.error, ...
+        with open(path, "rb") as file:
+            head = file.read(512)
+        if head and not head.startswith(b"MATLAB") and _looks_like_text(head):
+            raise ValueError(
+                f"'{path}' is a text file, not a MATLAB .mat file (those are "
+                "binary, written by MATLAB/Octave's save or scipy.io.savemat); "
+                f"{what} expected."
+            ) from exc
         raise ValueError(
             f"Could not read '{path}' as a MATLAB .mat file: {exc}"
         ) from exc
+
+
+def _looks_like_text(head):
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
 
 
 def _get_variables(variables, names, path, what):
