@@ -328,10 +328,11 @@ def test_without_mlxtend_the_demo_falls_back(tmp_path, capsys, monkeypatch):
 
 
 def test_report_wording(tmp_path, capsys):
-    assert main(["--out", str(tmp_path), "--max-iter", "1", "--lambda", "0",
-                 "--no-keras"]) == 0
+    argv = ["--out", str(tmp_path), "--max-iter", "1", "--lambda", "0", "--no-keras"]
+    assert main(argv) == 0
     stdout = capsys.readouterr().out
-    cost = next(line for line in stdout.splitlines() if "initial weights:" in line)
+    lines = stdout.splitlines()
+    cost = next(line for line in lines if "Cost at the initial weights" in line)
     assert cost.count("(lambda 0)") == 1 and "," not in cost.split(":")[1]
     assert "1 iteration in" in stdout and "1 iterations" not in stdout
     total = next(line for line in stdout.splitlines() if "Total time" in line)
