@@ -136,10 +136,13 @@ def test_load_course_data_missing_or_unreadable_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no file at .*nowhere.mat"):
         load_course_data(tmp_path / "nowhere.mat")
     (tmp_path / "notes.mat").write_text("not a MATLAB file")
-    with pytest.raises(ValueError, match="Could not read .* as a MATLAB .mat file"):
+    with pytest.raises(ValueError, match="is a text file, not a MATLAB .mat file"):
         load_course_data(tmp_path / "notes.mat")
-    with pytest.raises(FileNotFoundError):
-        load_course_weights(tmp_path)  # a folder is not a file
+    (tmp_path / "noise.mat").write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(ValueError, match="Could not read .* as a MATLAB .mat file"):
+        load_course_data(tmp_path / "noise.mat")
+    with pytest.raises(IsADirectoryError, match="is a folder; give the path"):
+        load_course_weights(tmp_path)
 
 
 def test_load_course_weights(tmp_path):
