@@ -58,7 +58,7 @@ print("sigmoid_gradient(0) =", course.sigmoid_gradient(0.0))
 Theta1 = course.rand_initialize_weights(400, 25, random_state=0)
 Theta2 = course.rand_initialize_weights(25, 10, random_state=1)
 print("Theta1", Theta1.shape, "Theta2", Theta2.shape)
-nn_params = np.concatenate([Theta1.ravel(order="F"), Theta2.ravel(order="F")])
+nn_params = course.unroll_thetas([Theta1, Theta2])  # [Theta1(:); Theta2(:)]
 
 # %%
 # Cost, with and without regularisation
@@ -119,10 +119,10 @@ fig.tight_layout()
 plt.show()
 
 # %%
-# The course's numbers on this sample
-# -----------------------------------
 # .. _course-numbers-table:
 #
+# The course's numbers on this sample
+# -----------------------------------
 # The course publishes what its pretrained weights (``ex4weights.mat``) give
 # on its own 5000 digits, and the training accuracy its recipe reaches. The
 # same numbers on this sample, measured now: the weights' accuracy and cost
@@ -144,7 +144,7 @@ except NameError:  # run without a file, e.g. pasted into a console
 weights_file = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 if weights_file is not None:
     W1, W2 = load_course_weights(weights_file)
-    w_params = np.concatenate([W1.ravel(order="F"), W2.ravel(order="F")])
+    w_params = course.unroll_thetas([W1, W2])
     accuracy = np.mean(course.predict(W1, W2, X) == y)
     rows.append(("pretrained weights: accuracy", 0.9752, accuracy))
     for lambda_, J_course in ((0.0, 0.287629), (1.0, 0.383770), (3.0, 0.576051)):
