@@ -128,20 +128,19 @@ plt.show()
 # same numbers on this sample, measured now: the weights' accuracy and cost
 # check the whole data pipeline (pixel order, resampling, labels), since a
 # transposed image or a shifted label would put them far off. The weights
-# file is the course's; this example reads it from ``$SKDIGITS_EX4WEIGHTS``
-# or from ``shared/data/ex4weights.mat`` next to the repository, and leaves
-# those rows out without it. The 5-fold cross-validated accuracy has no
-# published counterpart.
+# file is the course's; this example reads it from ``$SKDIGITS_EX4WEIGHTS``,
+# ``./ex4weights.mat`` or ``shared/data/ex4weights.mat`` next to the
+# repository, and leaves those rows out without it. The 5-fold
+# cross-validated accuracy has no published counterpart.
 
 rows = []  # (quantity, the course's number, this sample's number)
-candidates = [os.environ.get("SKDIGITS_EX4WEIGHTS", "")]
-try:
-    candidates.append(
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "ex4weights.mat"
-    )
-except NameError:  # run without a file, e.g. pasted into a console
-    pass
-weights_file = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+candidates = [Path(os.environ.get("SKDIGITS_EX4WEIGHTS", "ex4weights.mat"))]
+# The gallery runs in examples/: look in shared/data/ next to the repository.
+candidates += [
+    folder / "shared" / "data" / "ex4weights.mat"
+    for folder in [Path.cwd(), *Path.cwd().parents][:3]
+]
+weights_file = next((c for c in candidates if c.is_file()), None)
 if weights_file is not None:
     W1, W2 = load_course_weights(weights_file)
     w_params = course.unroll_thetas([W1, W2])
