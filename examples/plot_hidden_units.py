@@ -8,7 +8,9 @@ digit; drawn as a 20x20 picture, those weights show the strokes the unit
 responds to (the course's "visualizing the hidden layer").
 :func:`skdigits.plotting.plot_hidden_units` draws them for a fitted
 :class:`~skdigits.MLPDigitClassifier`. We compare a network trained with the
-course's penalty (``alpha = 1``) with an almost unregularised one.
+course's penalty (``alpha = 1``) with an almost unregularised one, on 5000
+real MNIST digits at the course's 20x20 resolution
+(:func:`~skdigits.datasets.load_mnist_5k`).
 """
 
 import warnings
@@ -17,10 +19,10 @@ import matplotlib.pyplot as plt
 from sklearn.exceptions import ConvergenceWarning
 
 from skdigits import MLPDigitClassifier
-from skdigits.datasets import load_digits
+from skdigits.datasets import load_mnist_5k
 from skdigits.plotting import plot_hidden_units
 
-X, y = load_digits(size=20, return_X_y=True)  # row-major 20x20 pixels
+X, y = load_mnist_5k(return_X_y=True)  # 20x20 pixels, column-major as the course
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.8))
 for ax, alpha in zip(axes, [1.0, 1e-4]):
@@ -28,7 +30,7 @@ for ax, alpha in zip(axes, [1.0, 1e-4]):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
-    plot_hidden_units(clf, image_shape=(20, 20), order="C", ax=ax)
+    plot_hidden_units(clf, image_shape=(20, 20), order="F", ax=ax)
     ax.set_title(f"alpha = {alpha:g}: training accuracy {clf.score(X, y):.3f}")
 fig.tight_layout()
 plt.show()

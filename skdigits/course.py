@@ -44,6 +44,7 @@ __all__ = [
     "rand_initialize_weights",
     "sigmoid",
     "sigmoid_gradient",
+    "unroll_thetas",
 ]
 
 
@@ -93,6 +94,32 @@ def _check_theta_matrices(thetas, name="thetas"):
 def _unroll(thetas):
     # Column-major, as MATLAB's [Theta1(:); Theta2(:)]: the engine's theta.
     return np.concatenate([T.ravel(order="F") for T in thetas])
+
+
+def unroll_thetas(thetas):
+    """Unroll weight matrices as the course's ``[Theta1(:); Theta2(:)]``.
+
+    Parameters
+    ----------
+    thetas : sequence of array-like
+        ``(Theta1, Theta2, ...)``, each of shape ``(n_out, 1 + n_in)`` with the
+        biases in column 0, consecutive shapes chaining.
+
+    Returns
+    -------
+    nn_params : ndarray of shape (n_params,)
+        Each matrix unrolled column by column (Octave's order), one after the
+        other: what :func:`nn_cost_function` takes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdigits.course import unroll_thetas
+    >>> unroll_thetas([np.arange(6).reshape(2, 3), np.ones((1, 3))])
+    array([0., 3., 1., 4., 2., 5., 1., 1., 1.])
+    """
+    arrays, _ = _check_theta_matrices(thetas)
+    return _unroll(arrays)
 
 
 def sigmoid(z):
@@ -282,6 +309,14 @@ def nn_cost_function(
     if not isinstance(lambda_, Real) or isinstance(lambda_, bool) or not lambda_ >= 0:
         raise ValueError(f"lambda_ must be a number >= 0, got {lambda_!r}.")
 
+    if isinstance(nn_params, list | tuple) and any(
+        np.ndim(part) == 2 for part in nn_params
+    ):
+        raise ValueError(
+            "nn_params must be one vector, the weight matrices unrolled as the "
+            "course's [Theta1(:); Theta2(:)]; got a sequence of matrices. Unroll "
+            "them with skdigits.course.unroll_thetas((Theta1, Theta2))."
+        )
     theta = np.asarray(nn_params, dtype=np.float64)
     if theta.ndim == 2 and theta.shape[1] == 1:
         theta = theta[:, 0]

@@ -20,6 +20,7 @@ from skdigits.course import (
     rand_initialize_weights,
     sigmoid,
     sigmoid_gradient,
+    unroll_thetas,
 )
 from skdigits.datasets import load_course_weights, load_digits
 
@@ -346,3 +347,20 @@ def test_display_data_example_width_for_non_square_images(pyplot):
     _, ax = pyplot.subplots()
     assert display_data(F.ravel(order="F"), example_width=8, ax=ax) is ax
     np.testing.assert_array_equal(np.asarray(ax.images[0].get_array())[1:13, 1:9], F)
+
+
+def test_nn_cost_function_given_matrices_says_to_unroll():
+    Theta1 = debug_initialize_weights(5, 3)
+    Theta2 = debug_initialize_weights(3, 5)
+    X = debug_initialize_weights(5, 2)
+    y = np.array([2, 3, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"unroll_thetas\(\(Theta1, Theta2\)\)"):
+        nn_cost_function((Theta1, Theta2), 3, 5, 3, X, y, 0.0)
+    nn_params = unroll_thetas((Theta1, Theta2))
+    np.testing.assert_array_equal(
+        nn_params, np.concatenate([Theta1.ravel(order="F"), Theta2.ravel(order="F")])
+    )
+    J, _ = nn_cost_function(nn_params, 3, 5, 3, X, y, 0.0)
+    assert bool(np.isclose(J, 2.1009, atol=1e-4))
+    with pytest.raises(ValueError, match="Theta2 has shape"):
+        unroll_thetas((Theta1, np.ones((3, 4))))
