@@ -86,9 +86,7 @@ def _lambda(text):
             f"must be a number >= 0, got {text!r}"
         ) from None
     if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(
-            f"must be a finite number >= 0, got {text!r}"
-        )
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
     return value
 
 

@@ -87,6 +87,7 @@ def course_labels(target):
     target = target.astype(np.int64)
     return np.where(target == 0, 10, target)
 
+
 _DIGITS_DESCR = """\
 Handwritten digits (scikit-learn's bundled copy of the UCI optical digits)
 =========================================================================
