@@ -191,3 +191,16 @@ def test_only_the_keras_wing_imports_keras():
                 if name.split(".")[0] in ("keras", "tensorflow"):
                     offenders.append(f"{path.name}: {name}")
     assert not offenders
+
+
+def test_convergence_warning_gives_advice_that_fits_the_data(small_digits):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = small_digits
+    clf = MLPDigitClassifier(solver="cg", max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning) as record:
+        clf.fit(X, y)  # pixels in [0, 1]: scaling is not the advice
+    message = str(record[0].message)
+    assert "Raise max_iter" in message and "scal" not in message
+    with pytest.warns(ConvergenceWarning, match="scale the data.*255"):
+        clf.fit(X * 255, y)
