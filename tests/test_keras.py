@@ -6,6 +6,7 @@ import sys
 import threading
 import warnings
 
+import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -305,7 +306,9 @@ def test_non_finite_native_training_raises(small_digits):
 
 def test_memory_does_not_grow_over_50_fits(small_digits):
     X, y = small_digits
-    params = dict(backend="keras", max_iter=3, hidden_layer_sizes=(10,))
+    # One iteration a fit: the growth measured is per fit (model, trainer,
+    # optimizer), not per iteration.
+    params = dict(backend="keras", max_iter=1, hidden_layer_sizes=(10,))
     configs = [dict(solver="sgd", learning_rate_init=0.1), dict(solver="lbfgs")]
 
     def fit(i):
@@ -610,7 +613,10 @@ def test_course_helpers_import_keras_only_when_called(monkeypatch):
 @parametrize_with_checks(
     [
         MLPDigitClassifier(backend="keras"),
-        MLPDigitClassifier(backend="keras", solver="adam", learning_rate_init=0.01),
+        # Few, larger steps keep the checks quick (their data are small blobs).
+        MLPDigitClassifier(
+            backend="keras", solver="adam", learning_rate_init=0.1, max_iter=30
+        ),
     ]
 )
 def test_sklearn_compatible_keras_backend(estimator, check):
@@ -625,7 +631,13 @@ def test_grid_search_over_backends_in_parallel(small_digits):
         cv=3,
         n_jobs=2,
     )
-    with warnings.catch_warnings():
+    # Threads: the fits of both backends run concurrently in one process.
+    # Process workers would spend most of the test importing TensorFlow
+    # (41 s on a busy machine); process-based search is covered by
+    # test_classifier.py::test_grid_search_in_parallel, and Keras-fitted
+    # models in a fresh process by
+    # test_fitted_state_is_numpy_and_unpickles_without_tensorflow.
+    with warnings.catch_warnings(), joblib.parallel_config(backend="threading"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         grid.fit(X, y)
     scores = grid.cv_results_["mean_test_score"]
