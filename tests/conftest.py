@@ -38,3 +38,33 @@ def pyplot():
 
     yield plt
     plt.close("all")
+
+
+def _assert_clear_predictions_agree(
+    pred_a, pred_b, outputs, *, margin=1e-4, clear=0.99
+):
+    """Two code paths predict the same class on every row where the choice is clear.
+
+    ``outputs`` (n_samples, n_classes) are one path's scores (probabilities,
+    activations or logits). Where a row's two largest scores are within
+    ``margin`` of each other, which one wins depends on the last bits of the
+    arithmetic (BLAS kernel, float32 against float64, summation order), so such
+    rows are not compared; at least a fraction ``clear`` of the rows must be
+    compared, so that the check does not become vacuous.
+    """
+    outputs = np.asarray(outputs)
+    top2 = np.sort(outputs, axis=1)[:, -2:] if outputs.shape[1] > 1 else None
+    if top2 is None:
+        is_clear = np.ones(len(outputs), dtype=bool)
+    else:
+        is_clear = top2[:, 1] - top2[:, 0] > margin
+    assert is_clear.mean() >= clear, f"only {is_clear.mean():.3f} of the rows are clear"
+    np.testing.assert_array_equal(
+        np.asarray(pred_a)[is_clear], np.asarray(pred_b)[is_clear]
+    )
+
+
+@pytest.fixture(scope="session")
+def assert_clear_predictions_agree():
+    """:func:`_assert_clear_predictions_agree`, for tests that compare code paths."""
+    return _assert_clear_predictions_agree

@@ -20,6 +20,7 @@ def test_joblib_round_trip_is_exact(fitted, small_digits, tmp_path):
     path = tmp_path / "model.joblib"
     joblib.dump(fitted, path)
     loaded = joblib.load(path)
+    # Exact: the same weights through the same code in the same process.
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
     for a, b in zip(
         loaded.coefs_ + loaded.intercepts_, fitted.coefs_ + fitted.intercepts_
@@ -39,4 +40,5 @@ def test_skops_round_trip_with_trusted_types(fitted, small_digits, tmp_path):
     with pytest.raises(Exception, match="[Uu]ntrusted"):
         sio.load(path)
     loaded = sio.load(path, trusted=untrusted)
+    # Exact: the same weights through the same code in the same process.
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
