@@ -343,7 +343,7 @@ def test_report_wording(tmp_path, capsys):
     importlib.util.find_spec("keras") is None, reason="Keras is not installed"
 )
 def test_report_names_keras_and_its_time(tmp_path, capsys):
-    pytest.importorskip("skdigits._backends._keras")
+    pytest.importorskip("skdigits._keras.objective")
     assert main(["--data", "digits", "--out", str(tmp_path), "--max-iter", "2"]) == 0
     stdout = capsys.readouterr().out
     versions = next(line for line in stdout.splitlines() if "Versions:" in line)
