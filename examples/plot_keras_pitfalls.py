@@ -1,7 +1,7 @@
 """
 ========================================================
-Why the seed's Keras model learned nothing, with numbers
-========================================================
+Why the learner's Keras model learned nothing, with numbers
+=============================================================
 
 skdigits began with a learner's Keras version of the course's network (exercise
 4: 400 pixels, 25 sigmoid hidden units, 10 sigmoid outputs, lambda = 1) that
@@ -18,8 +18,9 @@ trained to about 10% accuracy, i.e. chance:
     model.fit(X, one_hot_y, epochs=100, batch_size=len(X))
 
 with every initial weight uniform in [-0.12, 0.12]. Three things are wrong. This
-example reproduces the seed on the bundled digits at the course's 20x20 layout,
-sorted by label as the course's ``ex4data1.mat`` is, measures what each mistake
+example reproduces the learner's model on 5000 real MNIST digits at the
+course's 20x20 layout (:func:`~skdigits.datasets.load_mnist_5k`), sorted by
+label as the course's ``ex4data1.mat`` is, measures what each mistake
 costs on its own (the other two put right), and shows the fixes:
 :func:`~skdigits.course.build_keras_model` (the course's network and
 cost in Keras), :func:`~skdigits.course.diagnose_keras_model` (which
@@ -32,8 +33,9 @@ weights.
 """
 
 # %%
-# The data and the seed's model
-# -----------------------------
+# The data and the learner's model
+# --------------------------------
+import textwrap
 import time
 import warnings
 
@@ -44,11 +46,11 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skdigits import MLPDigitClassifier
 from skdigits.course import build_keras_model, diagnose_keras_model
-from skdigits.datasets import load_digits
+from skdigits.datasets import load_mnist_5k
 
 start = time.perf_counter()
 keras.utils.set_random_seed(0)  # Keras shuffles the minibatches of model.fit
-X, y = load_digits(size=20, return_X_y=True)
+X, y = load_mnist_5k(size=20, return_X_y=True)
 order = np.argsort(y, kind="stable")  # sorted by label, as ex4data1.mat
 X, y = X[order], y[order]
 Y = np.eye(10)[y]
@@ -67,8 +69,8 @@ def summed_binary_crossentropy(y_true, y_pred):
     return keras.ops.sum(keras.ops.binary_crossentropy(y_true, y_pred), axis=-1)
 
 
-def seed_model(l2=1.0, loss="categorical_crossentropy", optimizer=None):
-    """The seed's model, with one mistake or another put right."""
+def learner_model(l2=1.0, loss="categorical_crossentropy", optimizer=None):
+    """The learner's model, with one mistake or another put right."""
     model = keras.Sequential(
         [
             keras.Input(shape=(400,)),
@@ -101,19 +103,19 @@ def train(model, epochs=100, batch_size=m):
 
 
 results = {}
-seed = seed_model()
-results["the seed"] = train(seed)
+learner = learner_model()
+results["the learner's model"] = train(learner)
 print(
-    "the seed: training accuracy {:.1%}, course cost J = {:.3f}".format(
-        *results["the seed"]
+    "the learner's model: training accuracy {:.1%}, course cost J = {:.3f}".format(
+        *results["the learner's model"]
     )
 )
 
 # %%
 # What :func:`~skdigits.course.diagnose_keras_model` says about it
 # ------------------------------------------------------------------------
-for finding in diagnose_keras_model(seed, n_samples=m, X=X):
-    print("-", finding, "\n")
+for finding in diagnose_keras_model(learner, n_samples=m, X=X):
+    print(textwrap.fill(finding, 79, initial_indent="- ", subsequent_indent="  "))
 
 # %%
 # Mistake 1: ``l2(1)`` is ``2m`` times the course's penalty
@@ -121,11 +123,11 @@ for finding in diagnose_keras_model(seed, n_samples=m, X=X):
 # Keras adds ``c * sum(W**2)`` to the *mean* loss; the course adds
 # ``lambda / (2m) * sum(W**2)``. So ``l2(1)`` is lambda = 2m = 3594: the penalty
 # pins every weight near zero, the ten outputs become equal, and the data term
-# of the seed's loss settles at that of a uniform guess, ln 10.
-kernels = [w for w in seed.get_weights() if w.ndim == 2]
-data_term = keras.losses.categorical_crossentropy(Y, seed.predict(X, verbose=0))
+# of the learner's loss settles at that of a uniform guess, ln 10.
+kernels = [w for w in learner.get_weights() if w.ndim == 2]
+data_term = keras.losses.categorical_crossentropy(Y, learner.predict(X, verbose=0))
 print(
-    "largest kernel weight after the seed's training:",
+    "largest kernel weight after the learner's training:",
     f"{max(np.abs(k).max() for k in kernels):.2e};",
     f"data term of its loss {np.mean(data_term):.4f}, ln 10 = {np.log(10):.4f}",
 )
@@ -136,7 +138,7 @@ print(
 adam_epochs = dict(epochs=50, batch_size=64)
 course_l2 = 1 / (2 * m)
 results["only the penalty wrong (Adam)"] = train(
-    seed_model(
+    learner_model(
         loss=summed_binary_crossentropy,
         optimizer=keras.optimizers.Adam(learning_rate=0.01),
     ),
@@ -148,7 +150,7 @@ results["only the penalty wrong (Adam)"] = train(
 # -------------------------------------------------------
 # Keras 3 does not renormalise the sigmoid outputs: it takes the logits cached
 # with them and computes the *softmax* cross-entropy.
-probe = seed_model(l2=0.0)
+probe = learner_model(l2=0.0)
 outputs = probe.predict(X[:200], verbose=0)
 z = np.log(outputs) - np.log1p(-outputs)  # the pre-sigmoid logits
 softmax_ce = np.mean(np.log(np.exp(z).sum(axis=1)) - (Y[:200] * z).sum(axis=1))
@@ -166,7 +168,7 @@ print(f"cross-entropy of the renormalised sigmoids: {renormalised_ce:.6f}")
 # one-vs-all probabilities, and ``J``, what ``ex4.m`` reports, stays an order of
 # magnitude above the course's.
 results["only the loss wrong (Adam)"] = train(
-    seed_model(l2=course_l2, optimizer=keras.optimizers.Adam(learning_rate=0.01)),
+    learner_model(l2=course_l2, optimizer=keras.optimizers.Adam(learning_rate=0.01)),
     **adam_epochs,
 )
 
@@ -178,10 +180,10 @@ results["only the loss wrong (Adam)"] = train(
 # a total of about 100 (here 100 steps of learning rate 1); the course uses
 # ``fmincg``, 50 conjugate-gradient iterations with line searches.
 results["only the optimizer wrong (SGD 100 x 0.01)"] = train(
-    seed_model(l2=course_l2, loss=summed_binary_crossentropy)
+    learner_model(l2=course_l2, loss=summed_binary_crossentropy)
 )
 results["penalty and loss right, SGD 100 x 1"] = train(
-    seed_model(
+    learner_model(
         l2=course_l2,
         loss=summed_binary_crossentropy,
         optimizer=keras.optimizers.SGD(learning_rate=1.0),
@@ -203,8 +205,8 @@ print("findings:", diagnose_keras_model(fixed, n_samples=m, X=X))
 # %%
 # The usual advice: ReLU, softmax and Adam
 # ----------------------------------------
-# A learner with the seed's 10% usually hears: use ReLU hidden units, a
-# softmax output and Adam. Kept with the seed's ``l2(1)``, that model still
+# A learner with the learner's 10% usually hears: use ReLU hidden units, a
+# softmax output and Adam. Kept with the learner's ``l2(1)``, that model still
 # fails, because the penalty, not the model, is the root cause; with
 # ``l2(1 / (2m))`` it learns. The diagnosis of the ReLU model still leads with
 # the penalty.
@@ -244,12 +246,12 @@ for name, l2, fit in [
     model = advice_model(l2)
     model.fit(X, Y, verbose=0, **{"batch_size": m, **fit})
     advice[name] = np.mean(model.predict(X, verbose=0).argmax(axis=1) == y)
-advice["the seed (sigmoid, categorical, SGD 100 x 0.01)"] = results["the seed"][0]
+advice["the learner's model (sigmoid, categorical, SGD 100 x 0.01)"] = results["the learner's model"][0]
 width = max(map(len, advice))
 for name, accuracy in advice.items():
     print(f"{name:{width}}  {accuracy:6.1%}")
 print("first finding for the ReLU model with l2(1):")
-print(diagnose_keras_model(advice_model(1.0), n_samples=m)[0])
+print(textwrap.fill(diagnose_keras_model(advice_model(1.0), n_samples=m)[0], 79))
 
 # %%
 # skdigits' Keras backend with the course's settings
@@ -290,6 +292,6 @@ ax.axvline(10, color="gray", linestyle="--", label="chance (10%)")
 ax.set_xlabel("training accuracy (%)")
 ax.invert_yaxis()
 ax.legend(loc="lower right")
-ax.set_title("What each of the seed's mistakes costs")
+ax.set_title("What each of the learner's mistakes costs")
 fig.tight_layout()
 plt.show()
