@@ -246,7 +246,8 @@ for name, l2, fit in [
     model = advice_model(l2)
     model.fit(X, Y, verbose=0, **{"batch_size": m, **fit})
     advice[name] = np.mean(model.predict(X, verbose=0).argmax(axis=1) == y)
-advice["the learner's model (sigmoid, categorical, SGD 100 x 0.01)"] = results["the learner's model"][0]
+learner_name = "the learner's model (sigmoid, categorical, SGD 100 x 0.01)"
+advice[learner_name] = results["the learner's model"][0]
 width = max(map(len, advice))
 for name, accuracy in advice.items():
     print(f"{name:{width}}  {accuracy:6.1%}")
