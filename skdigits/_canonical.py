@@ -41,8 +41,8 @@ def _row_hashes(X):
     Each row is read as 64-bit words (32-bit words or bytes if its length is
     not a multiple of 8 or 4) and hashed as ``sum_j c_j * word_j mod 2**64``
     with fixed odd random coefficients ``c_j``: exact integer arithmetic, so
-    identical rows get
-    identical hashes on every machine, and distinct rows rarely collide.
+    identical rows get identical hashes on every machine, and distinct rows
+    rarely collide.
     """
     X = np.ascontiguousarray(X)
     n = X.shape[0]

@@ -3,13 +3,17 @@
 Layout
 ------
 Samples run along the columns: every activation, error and work array has shape
-``(n_units, n_samples)``, and the input gets a leading row of ones,
-``X1T = [1; X.T]`` of shape ``(1 + n_features, n_samples)``. With that layout
+``(n_units, n_samples)``. Dense input is used as given, ``(n_samples,
+n_features)`` and C-contiguous (no copy): the first layer's forward product
+reads it transposed, ``W0.T @ X.T``, its intercepts are added after the
+product and their gradient is a row sum of the errors. Sparse input gets a
+leading column of ones instead. With that layout
 
-- a layer's block of ``theta`` (shape ``(1 + n_in, n_out)``, intercepts in
-  row 0) enters its forward product as ``block.T @ A1``: the intercepts ride in
-  the same matrix product as the weights (hidden activations keep a row of ones
-  too), and so does the intercepts' gradient in ``(D @ A1.T).T``;
+- a hidden layer's block of ``theta`` (shape ``(1 + n_in, n_out)``, intercepts
+  in row 0) enters its forward product as ``block.T @ A1``: hidden activations
+  keep a leading row of ones, so the intercepts ride in the same matrix
+  product as the weights, and so does the intercepts' gradient in
+  ``(D @ A1.T).T``;
 - OpenBLAS runs these short-and-wide float64 products (``n_out`` rows,
   ``n_samples`` columns) in about a third less time than the tall-and-thin ones
   of the row layout that scikit-learn's MLP uses; in float32 the two layouts
@@ -119,10 +123,6 @@ def _softmax_output(Z, YT, D, tmp):
 
 _OUTPUTS = {"logistic": _logistic_output, "softmax": _softmax_output}
 
-# A row-major copy of the input speeds up the gradient's input product by
-# 10-20%; above this size the engine does without it.
-_ROW_COPY_BYTES = 256 * 2**20
-
 
 class NumpyObjective:
     """Regularised cross-entropy of a fully connected network and its gradient.
@@ -170,13 +170,10 @@ class NumpyObjective:
             self._X1 = sp.hstack([ones, X], format="csr", dtype=self.dtype)
             self._X1T = self._X1.T
         else:
-            # [1, X]: the leading column of ones carries layer 0's intercepts.
-            self._X1 = np.empty((n, 1 + X.shape[1]), dtype=self.dtype)
-            self._X1[:, 0] = 1
-            self._X1[:, 1:] = X
-            self._X1T = np.ascontiguousarray(self._X1.T)
-            if self._X1.nbytes > _ROW_COPY_BYTES:
-                self._X1 = self._X1T.T
+            # Dense data is used as it is (no copy when it is C-contiguous):
+            # layer 0's intercepts are added after its product and their
+            # gradient is a row sum, so no column of ones is needed.
+            self._X = np.ascontiguousarray(X, dtype=self.dtype)
         self._YT = np.ascontiguousarray(np.asarray(Y, dtype=self.dtype).T)
         self._shapes = layer_shapes(self.layer_sizes)
         self._n_params = n_params(self.layer_sizes)
@@ -213,16 +210,17 @@ class NumpyObjective:
                 f"{self._n_params} parameters."
             )
         if rows is None:
-            m, X, XT, YT, w = self.n_samples, self._X1, self._X1T, self._YT, self._w
+            m, YT, w = self.n_samples, self._YT, self._w
+            X = self._X1 if self._sparse else self._X
         else:
             rows = np.asarray(rows)
             m = len(rows)
-            if self._sparse:
-                X = self._X1[rows]
-            else:
-                X = np.take(self._X1, rows, axis=0)
-            XT, YT = X.T, self._YT[:, rows]
+            source = self._X1 if self._sparse else self._X
+            X = source[rows] if self._sparse else np.take(source, rows, axis=0)
+            YT = self._YT[:, rows]
             w = self._w[rows] * self.dtype.type(self.n_samples / m)
+        # The sparse input carries a column of ones; the dense one does not.
+        XT = self._X1T if (self._sparse and rows is None) else X.T
         A, Z_out, D, tmp = self._work_arrays(m)
         blocks = unpack(theta, self.layer_sizes)
         grad = np.empty(self._n_params, dtype=np.float64)
@@ -238,6 +236,11 @@ class NumpyObjective:
                 Z = Z_out if i == last else A[i][1:]
                 if i == 0 and self._sparse:
                     Z[...] = B.T @ A_in
+                elif i == 0:
+                    # (n_out, n_in) @ (n_in, m): X.T is a view, BLAS reads it
+                    # transposed; then the intercepts.
+                    np.matmul(B[1:].T, A_in, out=Z)
+                    Z += B[0][:, None]
                 else:
                     np.matmul(B.T, A_in, out=Z)
                 if i < last:
@@ -256,7 +259,8 @@ class NumpyObjective:
                     if self._sparse:
                         GT[...] = D[0] @ X
                     else:
-                        np.matmul(D[0], X, out=GT)
+                        np.matmul(D[0], X, out=GT[:, 1:])
+                        np.sum(D[0], axis=1, out=GT[:, 0])
                 else:
                     np.matmul(D[i], A[i - 1].T, out=GT)
                 np.copyto(grads[i], GT.T)
