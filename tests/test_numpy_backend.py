@@ -270,3 +270,32 @@ def test_row_hashes_equal_for_equal_rows():
         h = _row_hashes(X)
         np.testing.assert_array_equal(h[:7], h[7:][::-1])
         assert len(np.unique(h)) == 7
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_full_batch_in_blocks_matches_reference(monkeypatch, digits8, dtype):
+    # Large dense inputs are evaluated over blocks of rows (small work arrays);
+    # the sum over the blocks is the same objective and gradient.
+    from skdigits._backends import _numpy
+
+    monkeypatch.setattr(_numpy, "_BLOCK_ROWS", 64)  # 300 rows: 5 blocks
+    X, Y, sw, theta = _problem(digits8, weighted=True)
+    f = NumpyObjective(
+        X.astype(dtype),
+        Y,
+        sw,
+        alpha=0.8,
+        layer_sizes=LAYERS,
+        activation="logistic",
+        out_activation="softmax",
+    )
+    loss, grad = f(theta)
+    ref_loss, ref_grad = reference_loss_and_grad(
+        X, Y, sw, theta, LAYERS, "logistic", "softmax", 0.8
+    )
+    rtol = 1e-12 if dtype == np.float64 else 1e-4
+    assert loss == pytest.approx(ref_loss, rel=rtol)
+    np.testing.assert_allclose(
+        grad, ref_grad, rtol=rtol, atol=rtol * np.abs(ref_grad).max()
+    )
+    assert max(f._work) <= 64

@@ -123,6 +123,10 @@ def _softmax_output(Z, YT, D, tmp):
 
 _OUTPUTS = {"logistic": _logistic_output, "softmax": _softmax_output}
 
+# A full-batch evaluation of dense data runs over blocks of this many rows, so
+# that its activations and errors stay a small fraction of the data.
+_BLOCK_ROWS = 8192
+
 
 class NumpyObjective:
     """Regularised cross-entropy of a fully connected network and its gradient.
@@ -202,29 +206,16 @@ class NumpyObjective:
             )
         return self._work[m]
 
-    def __call__(self, theta, rows=None):
-        theta = np.asarray(theta, dtype=self.dtype)
-        if theta.shape != (self._n_params,):
-            raise ValueError(
-                f"theta has shape {theta.shape}; this network has "
-                f"{self._n_params} parameters."
-            )
-        if rows is None:
-            m, YT, w = self.n_samples, self._YT, self._w
-            X = self._X1 if self._sparse else self._X
-        else:
-            rows = np.asarray(rows)
-            m = len(rows)
-            source = self._X1 if self._sparse else self._X
-            X = source[rows] if self._sparse else np.take(source, rows, axis=0)
-            YT = self._YT[:, rows]
-            w = self._w[rows] * self.dtype.type(self.n_samples / m)
+    def _pass(self, blocks, grads, X, YT, w, full=False):
+        """Forward and backward pass over rows ``X``; adds to ``grads``.
+
+        Returns the weighted data loss of those rows. ``full`` says ``X`` is
+        the whole sparse input with its column of ones (and its transpose).
+        """
+        m = X.shape[0]
         # The sparse input carries a column of ones; the dense one does not.
-        XT = self._X1T if (self._sparse and rows is None) else X.T
+        XT = self._X1T if (self._sparse and full) else X.T
         A, Z_out, D, tmp = self._work_arrays(m)
-        blocks = unpack(theta, self.layer_sizes)
-        grad = np.empty(self._n_params, dtype=np.float64)
-        grads = unpack(grad, self.layer_sizes)
         last = len(blocks) - 1
         activate = _ACTIVATIONS[self.activation]
         derivative = _DERIVATIVES[self.activation]
@@ -252,9 +243,8 @@ class NumpyObjective:
             np.multiply(D[last], w, out=D[last])
 
             # Backward pass: gradient block = (D @ [1; A_prev].T).T.
-            penalty = 0.0
             for i in range(last, -1, -1):
-                W, GT = blocks[i][1:], self._GT[i]
+                GT = self._GT[i]
                 if i == 0:
                     if self._sparse:
                         GT[...] = D[0] @ X
@@ -263,13 +253,46 @@ class NumpyObjective:
                         np.sum(D[0], axis=1, out=GT[:, 0])
                 else:
                     np.matmul(D[i], A[i - 1].T, out=GT)
-                np.copyto(grads[i], GT.T)
-                grads[i][1:] += self._alpha_over_total * W
-                penalty += float(np.vdot(W, W))
+                grads[i] += GT.T
                 if i > 0:
-                    np.matmul(W, D[i], out=D[i - 1])
+                    np.matmul(blocks[i][1:], D[i], out=D[i - 1])
                     derivative(A[i - 1][1:], D[i - 1], tmp[i - 1])
+        return data_loss
 
+    def __call__(self, theta, rows=None):
+        theta = np.asarray(theta, dtype=self.dtype)
+        if theta.shape != (self._n_params,):
+            raise ValueError(
+                f"theta has shape {theta.shape}; this network has "
+                f"{self._n_params} parameters."
+            )
+        if rows is None:
+            m, YT, w = self.n_samples, self._YT, self._w
+            X = self._X1 if self._sparse else self._X
+        else:
+            rows = np.asarray(rows)
+            m = len(rows)
+            source = self._X1 if self._sparse else self._X
+            X = source[rows] if self._sparse else np.take(source, rows, axis=0)
+            YT = self._YT[:, rows]
+            w = self._w[rows] * self.dtype.type(self.n_samples / m)
+        blocks = unpack(theta, self.layer_sizes)
+        grad = np.zeros(self._n_params, dtype=np.float64)
+        grads = unpack(grad, self.layer_sizes)
+        if rows is None and not self._sparse and m > _BLOCK_ROWS:
+            # Full batch in blocks of rows: the work arrays stay small and the
+            # gradient sums the blocks' contributions in float64.
+            data_loss = 0.0
+            for start in range(0, m, _BLOCK_ROWS):
+                part = slice(start, min(m, start + _BLOCK_ROWS))
+                data_loss += self._pass(blocks, grads, X[part], YT[:, part], w[part])
+        else:
+            data_loss = self._pass(blocks, grads, X, YT, w, full=rows is None)
+        penalty = 0.0
+        for B, G in zip(blocks, grads):
+            W = B[1:]
+            G[1:] += self._alpha_over_total * W
+            penalty += float(np.vdot(W, W))
         loss = data_loss + 0.5 * self._alpha_over_total * penalty
         return loss, grad
 
