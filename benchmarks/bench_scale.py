@@ -265,11 +265,19 @@ def main():
     parser.add_argument("--dtypes", nargs="+", choices=("float32", "float64"))
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--json", help="write the raw results here after every fit")
+    parser.add_argument(
+        "--report", help="print the tables of a --json file (complete or not)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(json.loads(args.worker))
+        return
+    if args.report:
+        saved = json.loads(Path(args.report).read_text())
+        cases = [json.loads(k) for k in saved["results"]]
+        report(cases, saved["results"], saved["engines"])
         return
 
     rungs = args.rungs or (["digits", "5k"] if args.quick else list(RUNGS))
@@ -315,14 +323,16 @@ def main():
     for r in range(repeats):
         for c in cases:
             results[json.dumps(c, sort_keys=True)].append(run_one(c, args.timeout))
+            if args.json:
+                Path(args.json).write_text(
+                    json.dumps({"engines": engines, "results": results})
+                )
         print(
             f"round {r + 1}/{repeats} done after {time.perf_counter() - started:.0f}"
             f" s, load {load()}",
             flush=True,
         )
     print()
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
     report(cases, results, engines)
     print(f"Total {time.perf_counter() - started:.0f} s; load at end {load()}.")
 
@@ -335,6 +345,8 @@ def report(cases, results, engines):
     groups = {}
     for c in cases:
         runs = results[json.dumps(c, sort_keys=True)]
+        if not runs:
+            continue
         ok = [r for r in runs if "error" not in r]
         errors = [r["error"] for r in runs if "error" in r]
         key = (c["rung"], c["solver"], c["dtype"])
