@@ -31,12 +31,47 @@ def _row_keys(X):
     return X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
 
 
-def collapse_rows(X, y_index, sample_weight):
-    """Merge identical ``(x, y)`` rows, summing their weights; drop weight 0.
+# Rows are hashed in blocks of about this many bytes of 64-bit words.
+_HASH_BLOCK_BYTES = 8 * 2**20
 
-    Returns ``(X, y_index, sample_weight)`` with the unique rows sorted by their
-    bytes, so that the result does not depend on the order of the rows either.
+
+def _row_hashes(X):
+    """A 64-bit hash of every row's bytes of a dense ``X``; equal rows, equal hashes.
+
+    Each row is read as 64-bit words (32-bit words or bytes if its length is
+    not a multiple of 8 or 4) and hashed as ``sum_j c_j * word_j mod 2**64``
+    with fixed odd random coefficients ``c_j``: exact integer arithmetic, so
+    identical rows get identical hashes on every machine, and distinct rows
+    rarely collide.
     """
+    X = np.ascontiguousarray(X)
+    n = X.shape[0]
+    row_bytes = X.dtype.itemsize * (X.shape[1] if X.ndim > 1 else 1)
+    word = (
+        np.uint64
+        if row_bytes % 8 == 0
+        else np.uint32
+        if row_bytes % 4 == 0
+        else np.uint8
+    )
+    words = X.reshape(n, -1).view(word).reshape(n, -1)
+    coef = np.random.default_rng(0x5EED).integers(
+        1, 2**63, size=words.shape[1], dtype=np.uint64, endpoint=False
+    )
+    coef |= np.uint64(1)
+    hashes = np.empty(n, dtype=np.uint64)
+    step = max(1, _HASH_BLOCK_BYTES // (8 * max(1, words.shape[1])))
+    buf = np.empty((min(step, n), words.shape[1]), dtype=np.uint64)
+    for start in range(0, n, step):
+        block = words[start : start + step]
+        b = buf[: len(block)]
+        np.multiply(block, coef, out=b, casting="unsafe")
+        np.sum(b, axis=1, out=hashes[start : start + len(block)])
+    return hashes
+
+
+def _collapse_exact(X, y_index, sample_weight):
+    """The reference: unique rows sorted by their bytes (any input)."""
     keys = _row_keys(X)
     _, row_id = np.unique(keys, return_inverse=True)
     pairs, first, group = np.unique(
@@ -48,4 +83,38 @@ def collapse_rows(X, y_index, sample_weight):
     weight = np.bincount(group.ravel(), weights=sample_weight, minlength=len(pairs))
     keep = weight > 0
     rows = first[keep]
+    return X[rows], y_index[rows], weight[keep]
+
+
+def collapse_rows(X, y_index, sample_weight):
+    """Merge identical ``(x, y)`` rows, summing their weights; drop weight 0.
+
+    Returns ``(X, y_index, sample_weight)`` with the unique rows in an order
+    that depends on their content alone, so that the result does not depend on
+    the order of the rows either.
+
+    Dense data is ordered by a 64-bit hash of each row's bytes, then by label:
+    one integer sort instead of a sort of whole rows. Rows with equal hash and
+    label are checked to be equal; if two distinct rows ever share both (a
+    hash collision), the function falls back to sorting the rows by their
+    bytes. Sparse data always takes that path.
+    """
+    y_index = np.asarray(y_index)
+    sample_weight = np.asarray(sample_weight)
+    if sp.issparse(X) or X.ndim != 2 or len(X) == 0:
+        return _collapse_exact(X, y_index, sample_weight)
+    hashes = _row_hashes(X)
+    order = np.lexsort((y_index, hashes))
+    h, yy = hashes[order], y_index[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (h[1:] != h[:-1]) | (yy[1:] != yy[:-1])
+    repeated = np.flatnonzero(~new)
+    if len(repeated):
+        later, earlier = order[repeated], order[repeated - 1]
+        if not np.array_equal(X[later].view(np.uint8), X[earlier].view(np.uint8)):
+            return _collapse_exact(X, y_index, sample_weight)
+    group = np.cumsum(new) - 1
+    weight = np.bincount(group, weights=sample_weight[order], minlength=group[-1] + 1)
+    keep = weight > 0
+    rows = order[new][keep]
     return X[rows], y_index[rows], weight[keep]

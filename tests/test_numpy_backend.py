@@ -185,12 +185,11 @@ def test_multiply_adds_counts_the_products(digits8):
     assert f.multiply_adds == expected
 
 
-def test_large_inputs_skip_the_row_major_copy(monkeypatch, digits8):
-    # Above _ROW_COPY_BYTES the engine keeps one copy of the input.
-    from skdigits._backends import _numpy
-
-    monkeypatch.setattr(_numpy, "_ROW_COPY_BYTES", 0)
+def test_dense_input_is_used_without_a_copy(digits8):
+    # The engine keeps no copy of C-contiguous dense input (no column of
+    # ones, no transpose): the fit's memory is the data plus small arrays.
     X, Y, sw, theta = _problem(digits8, weighted=True)
+    X = np.ascontiguousarray(X)
     f = NumpyObjective(
         X,
         Y,
@@ -200,7 +199,7 @@ def test_large_inputs_skip_the_row_major_copy(monkeypatch, digits8):
         activation="tanh",
         out_activation="logistic",
     )
-    assert np.shares_memory(f._X1, f._X1T)
+    assert np.shares_memory(f._X, X)
     rows = np.arange(0, len(Y), 3)
     for batch in (None, rows):
         loss, grad = f(theta, batch)
@@ -211,3 +210,92 @@ def test_large_inputs_skip_the_row_major_copy(monkeypatch, digits8):
         np.testing.assert_allclose(
             grad, ref_grad, rtol=1e-12, atol=1e-12 * np.abs(ref_grad).max()
         )
+
+
+# ------------------------------------------------- canonical form of the rows
+
+
+def _collapse_cases():
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 3, size=(60, 5)).astype(np.float32)  # many duplicates
+    y = rng.integers(0, 2, size=60)
+    w = rng.integers(0, 3, size=60).astype(np.float64)
+    return X, y, w
+
+
+def test_collapse_rows_is_order_and_duplicate_independent():
+    from skdigits._canonical import collapse_rows
+
+    X, y, w = _collapse_cases()
+    ref = collapse_rows(X, y, w)
+    perm = np.random.default_rng(4).permutation(len(X))
+    for out in (
+        collapse_rows(X[perm], y[perm], w[perm]),
+        # each row of weight k given as k rows of weight 1
+        collapse_rows(
+            np.repeat(X, w.astype(int), axis=0),
+            np.repeat(y, w.astype(int)),
+            np.ones(int(w.sum())),
+        ),
+    ):
+        for a, b in zip(ref, out):
+            np.testing.assert_array_equal(a, b)
+    assert np.all(ref[2] > 0)
+    assert bool(np.isclose(ref[2].sum(), w.sum()))
+    # no (row, label) pair appears twice
+    pairs = {(r.tobytes(), int(c)) for r, c in zip(ref[0], ref[1])}
+    assert len(pairs) == len(ref[0])
+
+
+def test_collapse_rows_survives_hash_collisions(monkeypatch):
+    from skdigits import _canonical
+
+    X, y, w = _collapse_cases()
+    exact = _canonical._collapse_exact(X, y, w)
+    # every row hashes alike: distinct rows collide, the exact path must run
+    monkeypatch.setattr(
+        _canonical, "_row_hashes", lambda X: np.zeros(len(X), dtype=np.uint64)
+    )
+    collided = _canonical.collapse_rows(X, y, w)
+    for a, b in zip(exact, collided):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_row_hashes_equal_for_equal_rows():
+    from skdigits._canonical import _row_hashes
+
+    for dtype in (np.float32, np.float64):
+        X = np.random.default_rng(5).random((7, 13)).astype(dtype)
+        X = np.vstack([X, X[::-1]])
+        h = _row_hashes(X)
+        np.testing.assert_array_equal(h[:7], h[7:][::-1])
+        assert len(np.unique(h)) == 7
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_full_batch_in_blocks_matches_reference(monkeypatch, digits8, dtype):
+    # Large dense inputs are evaluated over blocks of rows (small work arrays);
+    # the sum over the blocks is the same objective and gradient.
+    from skdigits._backends import _numpy
+
+    monkeypatch.setattr(_numpy, "_BLOCK_ROWS", 64)  # 300 rows: 5 blocks
+    X, Y, sw, theta = _problem(digits8, weighted=True)
+    f = NumpyObjective(
+        X.astype(dtype),
+        Y,
+        sw,
+        alpha=0.8,
+        layer_sizes=LAYERS,
+        activation="logistic",
+        out_activation="softmax",
+    )
+    loss, grad = f(theta)
+    ref_loss, ref_grad = reference_loss_and_grad(
+        X, Y, sw, theta, LAYERS, "logistic", "softmax", 0.8
+    )
+    rtol = 1e-12 if dtype == np.float64 else 1e-4
+    assert loss == pytest.approx(ref_loss, rel=rtol)
+    np.testing.assert_allclose(
+        grad, ref_grad, rtol=rtol, atol=rtol * np.abs(ref_grad).max()
+    )
+    assert max(f._work) <= 64

@@ -3,13 +3,17 @@
 Layout
 ------
 Samples run along the columns: every activation, error and work array has shape
-``(n_units, n_samples)``, and the input gets a leading row of ones,
-``X1T = [1; X.T]`` of shape ``(1 + n_features, n_samples)``. With that layout
+``(n_units, n_samples)``. Dense input is used as given, ``(n_samples,
+n_features)`` and C-contiguous (no copy): the first layer's forward product
+reads it transposed, ``W0.T @ X.T``, its intercepts are added after the
+product and their gradient is a row sum of the errors. Sparse input gets a
+leading column of ones instead. With that layout
 
-- a layer's block of ``theta`` (shape ``(1 + n_in, n_out)``, intercepts in
-  row 0) enters its forward product as ``block.T @ A1``: the intercepts ride in
-  the same matrix product as the weights (hidden activations keep a row of ones
-  too), and so does the intercepts' gradient in ``(D @ A1.T).T``;
+- a hidden layer's block of ``theta`` (shape ``(1 + n_in, n_out)``, intercepts
+  in row 0) enters its forward product as ``block.T @ A1``: hidden activations
+  keep a leading row of ones, so the intercepts ride in the same matrix
+  product as the weights, and so does the intercepts' gradient in
+  ``(D @ A1.T).T``;
 - OpenBLAS runs these short-and-wide float64 products (``n_out`` rows,
   ``n_samples`` columns) in about a third less time than the tall-and-thin ones
   of the row layout that scikit-learn's MLP uses; in float32 the two layouts
@@ -119,9 +123,9 @@ def _softmax_output(Z, YT, D, tmp):
 
 _OUTPUTS = {"logistic": _logistic_output, "softmax": _softmax_output}
 
-# A row-major copy of the input speeds up the gradient's input product by
-# 10-20%; above this size the engine does without it.
-_ROW_COPY_BYTES = 256 * 2**20
+# A full-batch evaluation of dense data runs over blocks of this many rows, so
+# that its activations and errors stay a small fraction of the data.
+_BLOCK_ROWS = 8192
 
 
 class NumpyObjective:
@@ -170,13 +174,10 @@ class NumpyObjective:
             self._X1 = sp.hstack([ones, X], format="csr", dtype=self.dtype)
             self._X1T = self._X1.T
         else:
-            # [1, X]: the leading column of ones carries layer 0's intercepts.
-            self._X1 = np.empty((n, 1 + X.shape[1]), dtype=self.dtype)
-            self._X1[:, 0] = 1
-            self._X1[:, 1:] = X
-            self._X1T = np.ascontiguousarray(self._X1.T)
-            if self._X1.nbytes > _ROW_COPY_BYTES:
-                self._X1 = self._X1T.T
+            # Dense data is used as it is (no copy when it is C-contiguous):
+            # layer 0's intercepts are added after its product and their
+            # gradient is a row sum, so no column of ones is needed.
+            self._X = np.ascontiguousarray(X, dtype=self.dtype)
         self._YT = np.ascontiguousarray(np.asarray(Y, dtype=self.dtype).T)
         self._shapes = layer_shapes(self.layer_sizes)
         self._n_params = n_params(self.layer_sizes)
@@ -205,28 +206,16 @@ class NumpyObjective:
             )
         return self._work[m]
 
-    def __call__(self, theta, rows=None):
-        theta = np.asarray(theta, dtype=self.dtype)
-        if theta.shape != (self._n_params,):
-            raise ValueError(
-                f"theta has shape {theta.shape}; this network has "
-                f"{self._n_params} parameters."
-            )
-        if rows is None:
-            m, X, XT, YT, w = self.n_samples, self._X1, self._X1T, self._YT, self._w
-        else:
-            rows = np.asarray(rows)
-            m = len(rows)
-            if self._sparse:
-                X = self._X1[rows]
-            else:
-                X = np.take(self._X1, rows, axis=0)
-            XT, YT = X.T, self._YT[:, rows]
-            w = self._w[rows] * self.dtype.type(self.n_samples / m)
+    def _pass(self, blocks, grads, X, YT, w, full=False):
+        """Forward and backward pass over rows ``X``; adds to ``grads``.
+
+        Returns the weighted data loss of those rows. ``full`` says ``X`` is
+        the whole sparse input with its column of ones (and its transpose).
+        """
+        m = X.shape[0]
+        # The sparse input carries a column of ones; the dense one does not.
+        XT = self._X1T if (self._sparse and full) else X.T
         A, Z_out, D, tmp = self._work_arrays(m)
-        blocks = unpack(theta, self.layer_sizes)
-        grad = np.empty(self._n_params, dtype=np.float64)
-        grads = unpack(grad, self.layer_sizes)
         last = len(blocks) - 1
         activate = _ACTIVATIONS[self.activation]
         derivative = _DERIVATIVES[self.activation]
@@ -238,6 +227,11 @@ class NumpyObjective:
                 Z = Z_out if i == last else A[i][1:]
                 if i == 0 and self._sparse:
                     Z[...] = B.T @ A_in
+                elif i == 0:
+                    # (n_out, n_in) @ (n_in, m): X.T is a view, BLAS reads it
+                    # transposed; then the intercepts.
+                    np.matmul(B[1:].T, A_in, out=Z)
+                    Z += B[0][:, None]
                 else:
                     np.matmul(B.T, A_in, out=Z)
                 if i < last:
@@ -249,23 +243,56 @@ class NumpyObjective:
             np.multiply(D[last], w, out=D[last])
 
             # Backward pass: gradient block = (D @ [1; A_prev].T).T.
-            penalty = 0.0
             for i in range(last, -1, -1):
-                W, GT = blocks[i][1:], self._GT[i]
+                GT = self._GT[i]
                 if i == 0:
                     if self._sparse:
                         GT[...] = D[0] @ X
                     else:
-                        np.matmul(D[0], X, out=GT)
+                        np.matmul(D[0], X, out=GT[:, 1:])
+                        np.sum(D[0], axis=1, out=GT[:, 0])
                 else:
                     np.matmul(D[i], A[i - 1].T, out=GT)
-                np.copyto(grads[i], GT.T)
-                grads[i][1:] += self._alpha_over_total * W
-                penalty += float(np.vdot(W, W))
+                grads[i] += GT.T
                 if i > 0:
-                    np.matmul(W, D[i], out=D[i - 1])
+                    np.matmul(blocks[i][1:], D[i], out=D[i - 1])
                     derivative(A[i - 1][1:], D[i - 1], tmp[i - 1])
+        return data_loss
 
+    def __call__(self, theta, rows=None):
+        theta = np.asarray(theta, dtype=self.dtype)
+        if theta.shape != (self._n_params,):
+            raise ValueError(
+                f"theta has shape {theta.shape}; this network has "
+                f"{self._n_params} parameters."
+            )
+        if rows is None:
+            m, YT, w = self.n_samples, self._YT, self._w
+            X = self._X1 if self._sparse else self._X
+        else:
+            rows = np.asarray(rows)
+            m = len(rows)
+            source = self._X1 if self._sparse else self._X
+            X = source[rows] if self._sparse else np.take(source, rows, axis=0)
+            YT = self._YT[:, rows]
+            w = self._w[rows] * self.dtype.type(self.n_samples / m)
+        blocks = unpack(theta, self.layer_sizes)
+        grad = np.zeros(self._n_params, dtype=np.float64)
+        grads = unpack(grad, self.layer_sizes)
+        if rows is None and not self._sparse and m > _BLOCK_ROWS:
+            # Full batch in blocks of rows: the work arrays stay small and the
+            # gradient sums the blocks' contributions in float64.
+            data_loss = 0.0
+            for start in range(0, m, _BLOCK_ROWS):
+                part = slice(start, min(m, start + _BLOCK_ROWS))
+                data_loss += self._pass(blocks, grads, X[part], YT[:, part], w[part])
+        else:
+            data_loss = self._pass(blocks, grads, X, YT, w, full=rows is None)
+        penalty = 0.0
+        for B, G in zip(blocks, grads):
+            W = B[1:]
+            G[1:] += self._alpha_over_total * W
+            penalty += float(np.vdot(W, W))
         loss = data_loss + 0.5 * self._alpha_over_total * penalty
         return loss, grad
 
