@@ -15,6 +15,8 @@ make sure the workers have skdigits installed.
 (This example is not executed when the documentation is built.)
 """
 
+# sphinx_gallery_thumbnail_path = '_static/dask_grid_search.png'
+
 # %%
 import joblib
 from distributed import Client, LocalCluster
