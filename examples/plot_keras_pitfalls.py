@@ -1,7 +1,7 @@
 """
-========================================================
+===========================================================
 Why the learner's Keras model learned nothing, with numbers
-=============================================================
+===========================================================
 
 skdigits began with a learner's Keras version of the course's network (exercise
 4: 400 pixels, 25 sigmoid hidden units, 10 sigmoid outputs, lambda = 1) that
