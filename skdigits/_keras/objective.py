@@ -8,11 +8,11 @@ and the layer sizes are arguments, not captured constants, so nothing grows
 from fit to fit or from width to width.
 
 The minibatch solvers once trained natively with ``model.fit``. Measured on 2
-cores (AMD EPYC, AVX2), Adam with batch 200, seconds per epoch: at the
+cores (AMD EPYC), Adam with batch 200, seconds per epoch: at the
 course's shape (5000 x 400, 25 hidden units) the driver's loop took 0.39x the
 time of ``model.fit``, at 60000 x 784 with 100 hidden units 1.09x; and every
-network shape left a traced training model behind (about 2.6 MB each). So the
-driver's loop is the only one.
+network shape left a traced training model behind (338 MB over 120 shapes, as
+reported in the issue that removed it). So the driver's loop is the only one.
 """
 
 import functools
