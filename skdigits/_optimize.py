@@ -18,17 +18,8 @@ only place that compares solver names.
 
 BLAS threads
 ------------
-The solvers' own work is vector arithmetic on ``theta`` (SciPy's L-BFGS-B and
-CG call BLAS dot products and updates on it). OpenBLAS spreads such a call over
-its threads from about 10000 entries on -- the course network
-has 10285 parameters -- and the thread wake-ups then cost far more than the
-arithmetic: ``benchmarks/bench_threads.py`` measured SciPy's L-BFGS-B tens of
-times slower per iteration on two threads than on one, on a busy 2-core machine.
-The driver therefore runs the solvers on one BLAS thread. Evaluations of the
-objective get the caller's thread count back, unless the objective declares
-(``multiply_adds``) that its matrix products are too small for threads to pay:
-then the whole fit runs on one thread. ``threadpoolctl.threadpool_limits`` set
-by the caller is respected: the driver never raises a thread count.
+The solvers run on one BLAS thread and each evaluation on the thread count
+measured fastest lately (:mod:`skdigits._threads`).
 """
 
 from contextlib import contextmanager
@@ -36,13 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.optimize
-from threadpoolctl import ThreadpoolController
 
-# Objectives whose matrix products do fewer multiply-adds than this per
-# evaluation run them on one BLAS thread: a single thread wake-up stalled behind
-# another process costs more than threads can save on products of a few
-# milliseconds (see benchmarks/bench_threads.py).
-SMALL_WORK = 100_000_000
+from skdigits._threads import BlasThreads
 
 FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B", "cg": "CG", "tnc": "TNC"}
 MINIBATCH_SOLVERS = ("sgd", "adam")
@@ -186,51 +172,6 @@ class OptimizeResult:
     state: dict = field(default_factory=dict)
 
 
-_BLAS = None
-
-
-def _blas_controller():
-    # Finding the loaded BLAS libraries takes milliseconds: do it once.
-    global _BLAS
-    if _BLAS is None:
-        _BLAS = ThreadpoolController().select(user_api="blas")
-    return _BLAS
-
-
-class _BlasThreads:
-    """One BLAS thread for the solver; the caller's threads for big evaluations.
-
-    Used as a context manager around a solver run; ``evaluation()`` wraps each
-    call of the objective. ``work`` is the objective's multiply-adds per call,
-    or None when unknown (then evaluations get the caller's threads back).
-    Fits running concurrently in Python threads are safe with threadpoolctl:
-    OpenMP limits are per thread, and OpenBLAS's process-wide pthreads limit
-    only takes orders from one controlling thread.
-    """
-
-    def __init__(self, work):
-        self._threaded_evaluations = work is None or work >= SMALL_WORK
-        self._limiter = None
-
-    def __enter__(self):
-        self._limiter = _blas_controller().limit(limits=1)
-        return self
-
-    def __exit__(self, *exc_info):
-        self._limiter.restore_original_limits()
-
-    @contextmanager
-    def evaluation(self):
-        if not self._threaded_evaluations:
-            yield
-            return
-        self._limiter.restore_original_limits()
-        try:
-            yield
-        finally:
-            self._limiter = _blas_controller().limit(limits=1)
-
-
 @contextmanager
 def interrupt_carries(optimizer_state):
     """Attach ``optimizer_state`` to a KeyboardInterrupt raised inside.
@@ -278,7 +219,7 @@ def _minimize_full_batch(loss_and_grad, theta0, method, schedule, on_iteration):
     """
     max_iter, tol, dtype = schedule.max_iter, schedule.tol, loss_and_grad.dtype
     last = {"theta": None, "loss": None}
-    threads = _BlasThreads(loss_and_grad.multiply_adds)
+    threads = BlasThreads(loss_and_grad.multiply_adds)
 
     def fun(theta):
         with threads.evaluation():
@@ -355,7 +296,9 @@ def _minimize_minibatch(
     if schedule.n_iter_no_change is not None:
         stall = Stall(schedule.tol, schedule.n_iter_no_change)
     work = loss_and_grad.multiply_adds
-    threads = _BlasThreads(None if work is None else work * batch_size / n_samples)
+    threads = BlasThreads(
+        None if work is None else work * batch_size / n_samples, solver_on_one=False
+    )
     # The optimizer's state at the end of the last completed epoch, handed to
     # the caller with a KeyboardInterrupt (whose weights are that epoch's).
     completed = {k: np.copy(v) for k, v in state.items()}
@@ -366,7 +309,7 @@ def _minimize_minibatch(
             total = 0.0
             for start in range(0, n_samples, batch_size):
                 rows = order[start : start + batch_size]
-                with threads.evaluation():
+                with threads.evaluation(len(rows)):
                     loss, grad = loss_and_grad(theta, rows)
                 total += loss * len(rows)
                 method.update(theta, grad, state)

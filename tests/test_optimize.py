@@ -2,14 +2,20 @@ import numpy as np
 import pytest
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
+from skdigits import _threads
 from skdigits._optimize import (
     SGD,
-    SMALL_WORK,
     Adam,
     FullBatch,
     Schedule,
     Stall,
     minimize,
+)
+from skdigits._threads import (
+    RETRY_EVERY,
+    SEGMENT_WORK,
+    SMALL_WORK,
+    ThreadChooser,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -37,74 +43,209 @@ class _Quadratic:
     def __call__(self, theta, rows=None):
         self.threads.append(_blas_threads())
         r = theta - 1
-        return 0.5 * float(r @ r), r.copy()
+        # np.sum, not a BLAS dot product, so that thread counts cost it nothing.
+        return 0.5 * float(np.sum(r * r)), r.copy()
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "cg", "tnc"])
-@pytest.mark.parametrize(
-    "work, eval_threads", [(None, 2), (SMALL_WORK, 2), (SMALL_WORK - 1, 1)]
-)
-def test_full_batch_solver_runs_on_one_blas_thread(solver, work, eval_threads):
-    objective, solver_threads = _Quadratic(work), []
+class _SimulatedClock:
+    """The driver's clock, advanced only by the objectives below."""
+
+    now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """A simulated clock, no thread timings remembered from earlier fits, and
+    every fit starting on one thread (whatever the load average says)."""
+    simulated = _SimulatedClock()
+    monkeypatch.setattr(_threads, "clock", simulated)
+    monkeypatch.setattr(_threads, "_TIMES_BY_SIZE", {})
+    monkeypatch.setattr(_threads, "first_count", lambda caller: 1)
+    return simulated
+
+
+class _Timed(_Quadratic):
+    """The quadratic, taking ``delays[threads]`` simulated seconds per call."""
+
+    def __init__(self, clock, delays, multiply_adds=SEGMENT_WORK, n_samples=100):
+        super().__init__(multiply_adds, n_samples)
+        self.clock, self.delays = clock, delays
+
+    def __call__(self, theta, rows=None):
+        result = super().__call__(theta, rows)
+        self.clock.now += self.delays[self.threads[-1]]
+        return result
+
+
+def _full_batch(objective, solver="lbfgs", max_iter=12, size=20000):
+    solver_threads = []
 
     def on_iteration(theta, loss):
         solver_threads.append(_blas_threads())
         return False
 
+    result = minimize(
+        objective,
+        np.zeros(size),
+        FullBatch(solver),
+        Schedule(max_iter=max_iter, tol=0),
+        on_iteration=on_iteration,
+    )
+    return result, solver_threads
+
+
+def _runs(counts):
+    """``[(count, run length), ...]`` of a sequence of thread counts."""
+    runs = []
+    for c in counts:
+        if runs and runs[-1][0] == c:
+            runs[-1][1] += 1
+        else:
+            runs.append([c, 1])
+    return [tuple(r) for r in runs]
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "cg", "tnc"])
+@pytest.mark.parametrize("faster", [1, 2])
+def test_full_batch_evaluations_run_on_the_measured_faster_count(clock, solver, faster):
+    objective = _Timed(clock, {faster: 0.001, 3 - faster: 0.002})
     with threadpool_limits(2, user_api="blas"):
-        result = minimize(
-            objective,
-            np.zeros(20000),
-            FullBatch(solver),
-            Schedule(max_iter=5, tol=1e-10),
-            on_iteration=on_iteration,
-        )
+        result, solver_threads = _full_batch(objective, solver)
         assert _blas_threads() == 2  # the caller's limits are back
     np.testing.assert_allclose(result.theta, 1, atol=1e-6)
+    assert set(solver_threads) == {1}  # SciPy's own work: one thread
+    counts = objective.threads
+    # One thread first (the fixture's start), the other count tried at the
+    # RETRY_EVERY-th evaluation; from then on the faster one, but for trials.
+    assert counts[: RETRY_EVERY - 1] == [1] * (RETRY_EVERY - 1)
+    assert counts[RETRY_EVERY - 1] == 2
+    later = counts[RETRY_EVERY:]
+    assert later.count(faster) >= len(later) - 2
+
+
+@pytest.mark.parametrize("work, eval_threads", [(None, 2), (SMALL_WORK - 1, 1)])
+def test_evaluations_without_measuring(work, eval_threads):
+    # No BLAS work declared (the Keras objective): the caller's threads;
+    # products too small for threads to pay: one thread, never switched.
+    objective = _Quadratic(work)
+    with threadpool_limits(2, user_api="blas"):
+        _, solver_threads = _full_batch(objective, max_iter=5)
     assert set(solver_threads) == {1}
     assert set(objective.threads) == {eval_threads}
 
 
-def test_driver_never_raises_the_callers_limit():
-    objective = _Quadratic()
+def test_driver_never_raises_the_callers_limit(clock, monkeypatch):
+    monkeypatch.setattr(_threads, "first_count", lambda caller: caller)
+    objective = _Timed(clock, {1: 0.002, 2: 0.001})  # two threads would win
     with threadpool_limits(1, user_api="blas"):
-        minimize(
-            objective,
-            np.zeros(50),
-            FullBatch("lbfgs"),
-            Schedule(max_iter=3, tol=0),
-            on_iteration=lambda theta, loss: False,
-        )
+        _full_batch(objective, max_iter=6, size=50)
     assert set(objective.threads) == {1}
 
 
-@pytest.mark.parametrize("work, eval_threads", [(None, 2), (10 * SMALL_WORK, 2)])
-def test_minibatch_evaluations_follow_the_batch_work(work, eval_threads):
-    # 10 * SMALL_WORK for the full data is SMALL_WORK for a tenth of it.
-    objective = _Quadratic(work)
+def _adam(objective, epochs, batch_size=10, shuffle=True):
+    minimize(
+        objective,
+        np.zeros(30),
+        Adam(learning_rate=0.01),
+        Schedule(
+            max_iter=epochs,
+            tol=0,
+            n_iter_no_change=None,
+            batch_size=batch_size,
+            shuffle=shuffle,
+        ),
+        rng=np.random.RandomState(0),
+        on_iteration=lambda theta, loss: False,
+    )
+
+
+@pytest.mark.parametrize("faster", [1, 2])
+def test_minibatch_evaluations_run_on_the_measured_faster_count(clock, faster):
+    # The work per batch is a tenth of the declared work (10 batches): each
+    # batch is a segment of its own.
+    objective = _Timed(clock, {faster: 0.001, 3 - faster: 0.002}, 10 * SEGMENT_WORK)
     with threadpool_limits(2, user_api="blas"):
-        minimize(
-            objective,
-            np.zeros(30),
-            Adam(learning_rate=0.01),
-            Schedule(max_iter=2, tol=0, n_iter_no_change=None, batch_size=10),
-            rng=np.random.RandomState(0),
-            on_iteration=lambda theta, loss: False,
-        )
+        _adam(objective, epochs=3)
         assert _blas_threads() == 2
-    assert set(objective.threads) == {eval_threads}
-    small = _Quadratic(SMALL_WORK)  # a tenth of it per batch: one thread
+    counts = objective.threads
+    assert len(counts) == 30
+    assert counts[RETRY_EVERY - 1] == 2
+    assert counts[RETRY_EVERY:].count(faster) >= 30 - RETRY_EVERY - 3
+    small = _Quadratic(10 * SMALL_WORK - 1)  # under SMALL_WORK per batch
     with threadpool_limits(2, user_api="blas"):
-        minimize(
-            small,
-            np.zeros(30),
-            SGD(learning_rate=0.01),
-            Schedule(
-                max_iter=1, tol=0, n_iter_no_change=None, batch_size=10, shuffle=False
-            ),
-            on_iteration=lambda theta, loss: False,
-        )
+        _adam(small, epochs=1, shuffle=False)
     assert set(small.threads) == {1}
+
+
+@pytest.mark.parametrize("faster", [1, 2])
+def test_short_evaluations_are_timed_in_segments(clock, faster):
+    # Each batch does a fifth of SEGMENT_WORK: the leader runs segments of 5
+    # batches; a trial of the slower count ends after its first batch.
+    delays = {faster: 0.001, 3 - faster: 0.004}
+    objective = _Timed(clock, delays, 50 * SEGMENT_WORK // 5)
+    with threadpool_limits(2, user_api="blas"):
+        _adam(objective, epochs=20, batch_size=2)  # 1000 batches
+    runs = _runs(objective.threads)
+    assert runs[0] == (1, 5 * (RETRY_EVERY - 1) if faster == 1 else 15)
+    slow = [n for c, n in runs if c != faster]
+    fast = [n for c, n in runs if c == faster]
+    assert set(slow[1:] if faster == 2 else slow) == {1}
+    assert min(fast[:-1]) >= 5 and sum(fast) >= 975
+
+
+def test_thread_chooser_follows_a_change_of_load():
+    chooser = ThreadChooser((1, 2), first=1, retry_every=4)
+    quiet = {1: 2.0, 2: 1.0}  # seconds per row: two threads win
+    busy = {1: 2.0, 2: 3.0}  # another process takes a core
+    used = []
+    for step in range(40):
+        count = chooser.choose()
+        used.append(count)
+        chooser.record(count, (quiet if step < 20 else busy)[count])
+    assert used[:4] == [1, 1, 1, 2]  # two threads tried at the 4th segment
+    assert used[4:20].count(2) >= 14  # quiet: two threads
+    # Busy: once the median of two's last 3 times passes one's, one thread,
+    # with trials of two thereafter.
+    assert used[24:].count(1) >= 14
+    assert 2 in used[24:]
+
+
+def test_thread_chooser_retries_less_often_while_the_leader_holds():
+    chooser = ThreadChooser((1, 2), first=1, retry_every=8)
+    used = []
+    for _ in range(1000):
+        count = chooser.choose()
+        used.append(count)
+        chooser.record(count, {1: 1.0, 2: 2.0}[count])
+    # Trials after 8, 16, 32, ... segments, then every 512: a handful.
+    assert 3 <= used.count(2) <= 8
+
+
+@pytest.mark.parametrize(
+    "load, first", [((0.3, 0.5, 0.4), 2), ((2.5, 2.0, 1.0), 1), (OSError, 1)]
+)
+def test_a_fit_starts_on_two_threads_only_with_an_idle_core(monkeypatch, load, first):
+    def getloadavg():
+        if load is OSError:
+            raise OSError("no load average")
+        return load
+
+    monkeypatch.undo()  # the real first_count, a fake load average
+    monkeypatch.setattr(_threads.os, "getloadavg", getloadavg)
+    monkeypatch.setattr(_threads.os, "cpu_count", lambda: 2)
+    assert _threads.first_count(2) == first
+
+
+def test_thread_timings_carry_over_to_the_next_fit_of_that_size(clock):
+    with threadpool_limits(2, user_api="blas"):
+        _full_batch(_Timed(clock, {1: 0.002, 2: 0.001}), max_iter=6)
+        second = _Timed(clock, {1: 0.002, 2: 0.001})
+        _full_batch(second, max_iter=4)
+    # The second fit starts on the count the first one found faster.
+    assert second.threads[0] == 2
 
 
 # ------------------------------------------------- the driver on a toy objective

@@ -1,0 +1,226 @@
+"""BLAS threads for the optimizer driver, chosen by measurement while it runs.
+
+Two facts set the policy (``benchmarks/bench_threads.py`` measures both):
+
+- The solvers' own work is vector arithmetic on ``theta`` (SciPy's L-BFGS-B
+  and CG call BLAS dot products and updates on it). OpenBLAS spreads such a
+  call over its threads from about 10000 entries on, and the wake-ups cost far
+  more than the arithmetic: SciPy's L-BFGS-B ran tens of times slower per
+  iteration on two threads than on one. The solvers therefore run on one
+  thread.
+- Whether the objective's matrix products gain from threads depends on their
+  size *and on what else the machine is doing*. On an idle 2-core machine a
+  200-row batch at 784 x 100 runs faster on two threads; with one competing
+  process the same product runs 1.4 times slower on two threads than on one,
+  because the second thread waits for a core. No fixed size threshold is right
+  in both conditions.
+
+So each evaluation runs on one thread or on the caller's threads, whichever
+has been faster per row lately: the driver times its own evaluations in
+segments of tens of milliseconds (:class:`ThreadChooser`). It starts on the
+caller's threads if the load average says a core is idle, otherwise on one
+(:func:`first_count`); it tries the other count after :data:`RETRY_EVERY`
+segments, then less and less often while the same count stays faster, and
+cuts a trial short once it runs :data:`GIVE_UP` times slower than the leader.
+So it follows the machine's load as it changes and pays little for the
+trials when the load is steady. What a fit measured is remembered for the
+next fit of a similar size in the same process (a grid search starts
+informed). Products below :data:`SMALL_WORK` multiply-adds per evaluation
+always run on one thread: threads cannot pay there. The caller's
+``threadpoolctl.threadpool_limits`` is respected: the driver never raises a
+thread count.
+"""
+
+import math
+import os
+import time
+from contextlib import contextmanager
+
+from threadpoolctl import ThreadpoolController
+
+# Evaluations whose products do fewer multiply-adds than this run on one thread
+# without measuring (a 200-row batch of the course network does 4M).
+SMALL_WORK = 2_000_000
+
+# Evaluations are timed in segments of at least this many multiply-adds
+# (tens of milliseconds), each on one thread count: a minibatch is too short
+# to time alone, and after a call on two threads OpenBLAS's second thread
+# keeps spinning for a while, so switching counts at every batch would cost
+# a busy machine more than the threads save.
+SEGMENT_WORK = 2_000_000_000
+
+# How soon the thread count not in use is tried again, in segments.
+RETRY_EVERY = 4
+
+# A trial of the other count ends early once it is this many times slower per
+# row than the leader (on a busy machine two threads can be 8 times slower).
+GIVE_UP = 1.5
+
+# Per-row times a chooser keeps for each thread count.
+_MEMORY = 3
+
+# The clock evaluations are timed with (tests replace it with a simulated one).
+clock = time.perf_counter
+
+_BLAS = None
+
+
+def _blas_controller():
+    # Finding the loaded BLAS libraries takes milliseconds: do it once.
+    global _BLAS
+    if _BLAS is None:
+        _BLAS = ThreadpoolController().select(user_api="blas")
+    return _BLAS
+
+
+def _caller_threads():
+    return max(
+        (lib.num_threads for lib in _blas_controller().lib_controllers), default=1
+    )
+
+
+def first_count(caller):
+    """The thread count to start on: the caller's if a core looks idle.
+
+    The 1-minute load average (this process included) below the number of
+    cores less one half says another core is free; otherwise one thread.
+    Only a starting guess: measurements decide from then on.
+    """
+    try:
+        idle = os.getloadavg()[0] < (os.cpu_count() or 1) - 0.5
+    except OSError:  # no load average on this platform
+        idle = False
+    return caller if idle else 1
+
+
+class ThreadChooser:
+    """Which thread count to run the next evaluations on, from measured times.
+
+    ``choose()`` gives the count for the next segment of evaluations;
+    ``record(count, seconds_per_row)`` reports how it went. The chooser starts
+    on ``first`` (or on the fastest count in ``times``, per-row times shared
+    with earlier fits) and keeps the count with the lowest median of its last
+    few times. The other count is tried after ``retry_every`` segments, then
+    after twice as many each time the leader holds (up to 64 times as many),
+    so that a change of load is noticed and retries cost little when the load
+    is steady; a change of leader resets the wait.
+    """
+
+    def __init__(self, counts, first, retry_every=RETRY_EVERY, times=None):
+        self.counts = tuple(counts)
+        self.retry_every = retry_every
+        self.times = times if times is not None else {}
+        self._calls = 0
+        self._interval = retry_every
+        self._next_retry = retry_every
+        known = [c for c in self.counts if self.times.get(c)]
+        self.best = min(known, key=self.estimate) if known else first
+
+    def estimate(self, count):
+        """Median of ``count``'s last per-row times (inf if never timed)."""
+        seen = sorted(self.times.get(count, ()))
+        return seen[len(seen) // 2] if seen else math.inf
+
+    def choose(self):
+        self._calls += 1
+        if self._calls < self._next_retry:
+            return self.best
+        # The leader held: wait twice as long before the next retry.
+        self._interval = min(64 * self.retry_every, 2 * self._interval)
+        self._next_retry = self._calls + self._interval
+        others = [c for c in self.counts if c != self.best]
+        return min(others, key=lambda c: len(self.times.get(c, ())))
+
+    def record(self, count, seconds_per_row):
+        seen = self.times.setdefault(count, [])
+        seen.append(seconds_per_row)
+        del seen[:-_MEMORY]
+        best = min((c for c in self.counts if self.times.get(c)), key=self.estimate)
+        if best != self.best:
+            # A new leader: retry the other count soon.
+            self.best, self._interval = best, self.retry_every
+            self._next_retry = self._calls + self._interval
+
+
+# Per-row times by size class (multiply-adds per evaluation, in powers of 2),
+# shared by the fits of a process.
+_TIMES_BY_SIZE = {}
+
+
+class BlasThreads:
+    """One BLAS thread for the solver; each evaluation on the measured best count.
+
+    Used as a context manager around a solver run; ``evaluation(n_rows)``
+    wraps each call of the objective. ``work`` is the objective's multiply-adds
+    per call, or None when it has no BLAS products to tune (then evaluations
+    get the caller's threads back). ``solver_on_one`` says whether the solver's
+    own work between evaluations needs one thread (the full-batch solvers); the
+    minibatch loops leave the evaluations' count in place. A segment on the
+    count that is not the leader ends early once it runs :data:`GIVE_UP` times
+    slower per row than the leader. Fits running concurrently in Python
+    threads are safe with threadpoolctl: OpenMP limits are per thread, and
+    OpenBLAS's process-wide limit only takes orders from one controlling
+    thread.
+    """
+
+    def __init__(self, work, solver_on_one=True):
+        self._work = work
+        self._solver_on_one = solver_on_one
+        self._chooser = None
+        self._original = None
+        self._current = None
+        # Evaluations are timed in segments of at least SEGMENT_WORK
+        # multiply-adds, on one thread count each.
+        self._segment = 1 if not work else max(1, math.ceil(SEGMENT_WORK / work))
+        self._in_segment = 0
+
+    def __enter__(self):
+        caller = _caller_threads()
+        self._original = _blas_controller().limit(limits=1)
+        self._current = 1
+        if self._work is None:
+            self._fixed = caller
+        elif self._work < SMALL_WORK or caller == 1:
+            self._fixed = 1
+        else:
+            self._fixed = None
+            size_class = int(math.log2(self._work))
+            times = _TIMES_BY_SIZE.setdefault((size_class, caller), {})
+            self._chooser = ThreadChooser((1, caller), first_count(caller), times=times)
+        return self
+
+    def __exit__(self, *exc_info):
+        self._original.restore_original_limits()
+
+    def _set(self, count):
+        if count != self._current:
+            _blas_controller().limit(limits=count)
+            self._current = count
+
+    @contextmanager
+    def evaluation(self, n_rows=1):
+        chooser = self._chooser
+        if chooser is None:
+            count = self._fixed
+        elif self._in_segment == 0:
+            count = self._count = chooser.choose()
+            self._start, self._rows = clock(), 0
+        else:
+            count = self._count
+        self._set(count)
+        try:
+            yield
+            if chooser is not None:
+                self._end_of_evaluation(chooser, count, n_rows)
+        finally:
+            if self._solver_on_one:
+                self._set(1)
+
+    def _end_of_evaluation(self, chooser, count, n_rows):
+        self._rows += n_rows
+        self._in_segment = (self._in_segment + 1) % self._segment
+        per_row = (clock() - self._start) / self._rows
+        if count != chooser.best and per_row > GIVE_UP * chooser.estimate(chooser.best):
+            self._in_segment = 0
+        if self._in_segment == 0:
+            chooser.record(count, per_row)
