@@ -113,23 +113,24 @@ def _cost_finding(fname, p, out, runs):
     )
 
 
-def _passed(what, runs):
+def _grade_runs(finding, matches, fname, func, runs, timeout):
+    """The first finding over ``runs``, or a pass saying what ``matches``."""
+    for p, out in runs:
+        found = failure(fname, out, func, p.where, timeout)
+        if found is None:
+            found = finding(fname, p, out, runs)
+        if found is not None:
+            return found
     return PartResult(
         True,
-        f"{what} the course's on the debugging network and {len(runs) - 1} random "
+        f"{matches} the course's on the debugging network and {len(runs) - 1} random "
         f"networks (lambda {', '.join(f'{p.lam:g}' for p, _ in runs)}).",
     )
 
 
 def grade_cost(fname, func, runs, timeout):
     """PartResult of a cost part, from the runs of its lambda set."""
-    for p, out in runs:
-        found = failure(fname, out, func, p.where, timeout)
-        if found is None:
-            found = _cost_finding(fname, p, out, runs)
-        if found is not None:
-            return found
-    return _passed("J matches", runs)
+    return _grade_runs(_cost_finding, "J matches", fname, func, runs, timeout)
 
 
 def _grad_of(value, p):
@@ -198,10 +199,6 @@ def _gradient_differs(p, out, grad, grad_ref):
 
 def grade_gradient(fname, func, runs, timeout):
     """PartResult of a gradient part, from the runs of its lambda set."""
-    for p, out in runs:
-        found = failure(fname, out, func, p.where, timeout)
-        if found is None:
-            found = _gradient_finding(fname, p, out, runs)
-        if found is not None:
-            return found
-    return _passed("The gradient matches", runs)
+    return _grade_runs(
+        _gradient_finding, "The gradient matches", fname, func, runs, timeout
+    )
