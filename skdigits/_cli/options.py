@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from skdigits._datasets_io import MNIST_EXTRA_HINT
 from skdigits.datasets import (
-    MNIST_EXTRA_HINT,
     course_labels,
     load_course_data,
     load_course_weights,
