@@ -31,14 +31,17 @@ MNIST_SOURCE = (
 )
 
 
+def _convert(convert, text, expected):
+    """``convert(text)``, or argparse's error: "must be {expected}, got ..."."""
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}") from None
+
+
 def _seed(text):
     """argparse type of --random-state: an integer that NumPy accepts as a seed."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be an integer from 0 to {MAX_SEED}, got {text!r}"
-        ) from None
+    value = _convert(int, text, f"an integer from 0 to {MAX_SEED}")
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(
             f"must be an integer from 0 to {MAX_SEED} (2**32 - 1), got {value}"
@@ -48,12 +51,7 @@ def _seed(text):
 
 def _lambda(text):
     """argparse type of --lambda: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a number >= 0, got {text!r}"
-        ) from None
+    value = _convert(float, text, "a number >= 0")
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
     return value
