@@ -1,19 +1,17 @@
-"""The estimator: parameters, validation, labels, init and fit orchestration."""
+"""The estimator: parameters, and the fit as named steps.
 
-import warnings
+The checks that depend on the data are in :mod:`skdigits._validation`, the
+per-iteration progress and early stopping in :mod:`skdigits._monitor`, the
+optimisation in :mod:`skdigits._optimize`.
+"""
+
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import (
-    check_classification_targets,
-    type_of_target,
-    unique_labels,
-)
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -22,6 +20,13 @@ from sklearn.utils.validation import (
 
 from skdigits._backends import BACKENDS, get_backend
 from skdigits._canonical import collapse_rows
+from skdigits._monitor import (
+    EarlyStopping,
+    Monitor,
+    Progress,
+    holdout_split,
+    warn_not_converged,
+)
 from skdigits._network import (
     HIDDEN_ACTIVATIONS,
     OUTPUT_ACTIVATIONS,
@@ -30,16 +35,23 @@ from skdigits._network import (
     log_proba_from_logits,
     pack,
     split,
-    unpack,
 )
 from skdigits._optimize import (
     MINIBATCH_SOLVERS,
     SOLVERS,
-    OptimizeResult,
     Schedule,
-    Stall,
     make_method,
     minimize,
+)
+from skdigits._validation import (
+    check_init_matrices,
+    check_labels_known,
+    check_n_classes,
+    check_target,
+    check_warm_start,
+    layer_sizes,
+    partial_fit_classes,
+    weight_samples,
 )
 
 try:  # scikit-learn >= 1.9: progress bars and monitors through callbacks
@@ -374,75 +386,11 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self : MLPDigitClassifier
             The updated estimator.
         """
-        if self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True: each call sees "
-                "one chunk of data, so there is no validation split to watch. "
-                "Use fit, or set early_stopping=False."
-            )
-        if classes is not None:
-            classes = _check_partial_fit_classes(classes)
-        if not hasattr(self, "coefs_"):
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit."
-                )
-            classes = self._check_classes(classes)
-        elif classes is not None and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"classes={np.unique(classes)!r} differs from the classes of the "
-                f"first call to partial_fit, {self.classes_!r}."
-            )
+        fitted = self.classes_ if hasattr(self, "coefs_") else None
+        classes = partial_fit_classes(
+            classes, fitted, early_stopping=self.early_stopping
+        )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
-
-    def _check_classes(self, classes):
-        if len(classes) < 2:
-            raise ValueError(
-                "The target needs samples of at least 2 classes; got 1 class: "
-                f"{classes[0]!r}."
-            )
-        return classes
-
-    def _layer_sizes(self, n_features, n_classes):
-        # Look at each entry itself: np.asarray would turn a mix of integer
-        # types (int64 and uint64) into float64.
-        sizes = self.hidden_layer_sizes
-        is_one = isinstance(sizes, Integral) or np.ndim(sizes) == 0
-        hidden = [sizes] if is_one else list(sizes)
-        if not all(
-            isinstance(h, Integral) and not isinstance(h, bool | np.bool_) and h > 0
-            for h in hidden
-        ):
-            raise ValueError(
-                "hidden_layer_sizes must be positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        return [n_features, *(int(h) for h in hidden), n_classes]
-
-    def _initial_theta(self, layer_sizes, rng, dtype):
-        init = self.init
-        if not isinstance(init, str):
-            if len(init) != len(layer_sizes) - 1:
-                raise ValueError(
-                    f"init has {len(init)} matrices; this network has "
-                    f"{len(layer_sizes) - 1} layers of weights."
-                )
-            for i, T in enumerate(init):
-                shape = (layer_sizes[i + 1], 1 + layer_sizes[i])
-                T = np.asarray(T)
-                if T.shape != shape:
-                    raise ValueError(
-                        f"init[{i}] has shape {T.shape}; layer {i} needs a matrix "
-                        f"of shape {shape} (n_out, 1 + n_in), bias in column 0."
-                    )
-                real = np.issubdtype(T.dtype, np.integer) or np.issubdtype(
-                    T.dtype, np.floating
-                )
-                if not real or not np.all(np.isfinite(T)):
-                    raise ValueError(
-                        f"init[{i}] must hold finite real numbers, got dtype {T.dtype}."
-                    )
-        return initial_theta(layer_sizes, init, self.epsilon_init, rng, dtype)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         """Fit, or leave the estimator exactly as it was if the fit fails."""
@@ -461,62 +409,46 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         first_call = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
         X, y, y_index, classes = self._validate(X, y, classes, first_call)
         sample_weight = self._sample_weights(sample_weight, X, y)
-        layer_sizes = self._layer_sizes(X.shape[1], len(classes))
+        sizes = layer_sizes(self.hidden_layer_sizes, X.shape[1], len(classes))
         # One generator, drawn in a fixed order: init, split, shuffling.
         rng = check_random_state(self.random_state)
-        theta0, history, opt_state = self._initial_state(layer_sizes, rng, first_call)
+        theta0, history, opt_state = self._initial_state(sizes, rng, first_call)
         fit_data, validation = self._validation_split(
             X, y, y_index, sample_weight, len(classes), rng, incremental
         )
         if not self._method().minibatch:
             fit_data = collapse_rows(*fit_data)
-        X_fit, y_fit, w_fit = fit_data
-        Y = (y_fit[:, None] == np.arange(len(classes))).astype(X.dtype)
-        # The monitor needs the classes before the first iteration (validation
-        # scoring); the rest of the fitted state is set once, at the end.
+        # Callbacks score copies of the estimator during the fit: they need
+        # classes_ from the first iteration on. The rest of the fitted state is
+        # set once, at the end.
         self.classes_ = classes
-        schedule = Schedule(
-            max_iter=1 if incremental else self.max_iter,
-            tol=self.tol,
-            # Early stopping and partial_fit leave stopping to the monitor.
-            n_iter_no_change=None
-            if (self.early_stopping or incremental)
-            else self.n_iter_no_change,
-            batch_size=None if self.batch_size == "auto" else self.batch_size,
-            shuffle=self.shuffle,
-        )
-        monitor = _IterationMonitor(
-            self, X, y, layer_sizes, validation, history, schedule.max_iter
-        )
-        objective = get_backend(self.backend).make_objective(
-            X_fit,
-            Y,
-            w_fit,
-            alpha=self.alpha,
-            layer_sizes=layer_sizes,
-            activation=self.activation,
-            out_activation=self.out_activation,
-        )
+        schedule = self._schedule(incremental)
+        monitor = self._monitor(X, y, sizes, validation, history, schedule.max_iter)
+        objective = self._objective(*fit_data, len(classes), sizes)
         result = self._run(objective, theta0, schedule, monitor, rng, opt_state)
-        theta, loss = result.theta, result.loss
-        if monitor.best_theta is not None:
-            theta, loss = monitor.best_theta, monitor.best_loss
-        coefs, intercepts = split(theta.astype(X.dtype), layer_sizes)
-        early = validation[0] is not None
+        theta, loss = monitor.kept(result)
+        coefs, intercepts = split(theta.astype(X.dtype), sizes)
+        early = monitor.early_stopping
         self._set_fitted(
             classes=classes,
             coefs=coefs,
             intercepts=intercepts,
             loss=float(loss),
             loss_curve=history["loss"],
-            validation_scores=history["val"] if early else None,
-            best_validation_score=monitor.best_score if early else None,
-            sample_weight_sum=float(np.sum(w_fit)),
+            validation_scores=None if early is None else early.scores,
+            best_validation_score=None if early is None else early.best_score,
+            sample_weight_sum=float(np.sum(fit_data[2])),
             optimizer_state=result.state,
         )
-        monitor.close(self.coefs_, self.intercepts_)
+        monitor.progress.close(self.coefs_, self.intercepts_)
         if not incremental and result.status in ("max_iter", "failed"):
-            self._warn_not_converged(result, X)
+            warn_not_converged(
+                result,
+                solver=self.solver,
+                max_iter=self.max_iter,
+                tol_stops=self.early_stopping or self._method().minibatch,
+                X=X,
+            )
         return self
 
     def _validate(self, X, y, classes, first_call):
@@ -532,22 +464,12 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 dtype=(np.float64, np.float32),
                 reset=first_call,
             )
-        check_classification_targets(y)
-        target_type = type_of_target(y)
-        if target_type not in ("binary", "multiclass"):
-            raise ValueError(
-                f"MLPDigitClassifier supports binary and multiclass targets; got "
-                f"{target_type!r}."
-            )
+        check_target(y)
         if not first_call:
             classes = self.classes_
         elif classes is None:
-            classes = self._check_classes(np.unique(y))
-        unseen = np.setdiff1d(np.unique(y), classes)
-        if unseen.size:
-            raise ValueError(
-                f"y holds labels {unseen!r} that are not in classes_ {classes!r}."
-            )
+            classes = check_n_classes(np.unique(y))
+        check_labels_known(y, classes)
         return X, y, np.searchsorted(classes, y), classes
 
     def _sample_weights(self, sample_weight, X, y):
@@ -555,33 +477,18 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if self.class_weight is not None:
-            _check_class_weight(self.class_weight)
-            sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
-        with np.errstate(over="ignore"):
-            total = np.sum(sample_weight)
-        if not np.isfinite(total):
-            raise ValueError(
-                f"The sample weights sum to {total} (overflow): they are too large "
-                "to compute with. Divide them by a common factor; note that this "
-                "strengthens the penalty alpha / (2 * sum(sample_weight))."
-            )
-        if not total > 0:
-            raise ValueError("The sample weights sum to zero: nothing to fit.")
-        return sample_weight
+        return weight_samples(sample_weight, self.class_weight, y)
 
     def _initial_state(self, layer_sizes, rng, first_call):
         """``(theta0, history, optimizer state)``: fresh, or the warm start's."""
         if first_call:
-            theta0 = self._initial_theta(layer_sizes, rng, np.float64)
-            return theta0, {"loss": [], "val": []}, None
-        if [W.shape for W in self.coefs_] != list(
-            zip(layer_sizes[:-1], layer_sizes[1:])
-        ):
-            raise ValueError(
-                "hidden_layer_sizes changed since the last fit; a warm start "
-                "needs the same network. Set warm_start=False to refit."
+            if not isinstance(self.init, str):
+                check_init_matrices(self.init, layer_sizes)
+            theta0 = initial_theta(
+                layer_sizes, self.init, self.epsilon_init, rng, np.float64
             )
+            return theta0, {"loss": [], "val": []}, None
+        check_warm_start(self.coefs_, layer_sizes)
         history = {
             "loss": list(self.loss_curve_),
             "val": list(self.validation_scores_ or []),
@@ -593,26 +500,72 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """``((X, y_index, w) to fit, (X, y, w) to score or Nones)``."""
         if not self.early_stopping or incremental:
             return (X, y_index, w), (None, None, None)
-        from sklearn.model_selection import train_test_split
-
-        # Stratify when every class can appear on both sides of the split.
-        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-        small = np.bincount(y_index).min() < 2
-        small |= n_classes > min(n_val, X.shape[0] - n_val)
-        train, val = train_test_split(
-            np.arange(X.shape[0]),
-            test_size=self.validation_fraction,
-            stratify=None if small else y,
-            random_state=rng,
+        return holdout_split(
+            X,
+            y,
+            y_index,
+            w,
+            n_classes=n_classes,
+            fraction=self.validation_fraction,
+            rng=rng,
         )
-        if not np.sum(w[val]) > 0:
-            raise ValueError(
-                "The sample weights of the validation split sum to zero: "
-                "early stopping has nothing to score."
-            )
-        if not np.sum(w[train]) > 0:
-            raise ValueError("The sample weights of the training split sum to zero.")
-        return (X[train], y_index[train], w[train]), (X[val], y[val], w[val])
+
+    def _schedule(self, incremental):
+        """The driver's schedule: one epoch for ``partial_fit``."""
+        return Schedule(
+            max_iter=1 if incremental else self.max_iter,
+            tol=self.tol,
+            # Early stopping and partial_fit leave stopping to the monitor.
+            n_iter_no_change=None
+            if (self.early_stopping or incremental)
+            else self.n_iter_no_change,
+            batch_size=None if self.batch_size == "auto" else self.batch_size,
+            shuffle=self.shuffle,
+        )
+
+    def _monitor(self, X, y, layer_sizes, validation, history, max_iter):
+        """The driver's ``on_iteration``: progress, and early stopping when
+        ``validation`` holds a split to score."""
+        init_context = getattr(self, "_init_callback_context", None)
+        context = None if init_context is None else init_context(max_subtasks=max_iter)
+        progress = Progress(
+            history["loss"],
+            verbose=self.verbose,
+            layer_sizes=layer_sizes,
+            context=context,
+            # Per-iteration tasks (and the copies of the weights they hand
+            # over) only when callbacks are registered, as LogisticRegression
+            # does.
+            report_iterations=context is not None and hasattr(self, "_skl_callbacks"),
+            estimator=self,
+            X=X,
+            y=y,
+        )
+        if validation[0] is None:
+            return Monitor(progress)
+        early = EarlyStopping(
+            *validation,
+            classes=self.classes_,
+            activation=self.activation,
+            layer_sizes=layer_sizes,
+            tol=self.tol,
+            patience=self.n_iter_no_change,
+            scores=history["val"],
+        )
+        return Monitor(progress, early)
+
+    def _objective(self, X, y_index, sample_weight, n_classes, layer_sizes):
+        """The backend's objective on the rows to fit, with one-hot targets."""
+        Y = (y_index[:, None] == np.arange(n_classes)).astype(X.dtype)
+        return get_backend(self.backend).make_objective(
+            X,
+            Y,
+            sample_weight,
+            alpha=self.alpha,
+            layer_sizes=layer_sizes,
+            activation=self.activation,
+            out_activation=self.out_activation,
+        )
 
     def _run(self, objective, theta0, schedule, monitor, rng, opt_state):
         """The driver's result; after Ctrl-C, the last completed iteration."""
@@ -663,27 +616,6 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         # weights were not fitted to data.
         self._sample_weight_sum = sample_weight_sum
         self._optimizer_state = {} if optimizer_state is None else optimizer_state
-
-    def _warn_not_converged(self, result, X):
-        if result.status == "max_iter":
-            reason = f"the maximum of {self.max_iter} iterations was reached"
-            advice = "Raise max_iter to train further"
-            if self.early_stopping or self._method().minibatch:
-                advice += ", or raise tol to stop earlier"
-        else:
-            reason = f"the solver stopped: {result.message}"
-            advice = "Try another solver"
-        # Scaling only helps data far from unit scale (pixels in [0, 1] are not).
-        with np.errstate(invalid="ignore", over="ignore"):
-            scale = float(abs(X).max()) if X.shape[0] else 0.0
-        if scale > 10:
-            advice += (
-                f", or scale the data (its largest absolute value is {scale:.3g}; "
-                "for example with MinMaxScaler)"
-            )
-        warnings.warn(
-            f"{self.solver} did not converge: {reason}. {advice}.", ConvergenceWarning
-        )
 
     # ------------------------------------------------------------- predict
 
@@ -798,11 +730,9 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         True
         """
         check_is_fitted(self)
-        method = self._method()
-        state = self._optimizer_state
-        if not method.minibatch:  # Keras has no full-batch methods: Adam afresh
-            method = self._method("adam")
-            state = None
+        minibatch = self._method().minibatch
+        # Keras has no full-batch methods: those export Adam, afresh.
+        method = self._method(None if minibatch else "adam")
         total = self._sample_weight_sum
         from skdigits._keras import require_keras
 
@@ -816,7 +746,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             out_activation=self.out_activation_,
             l2=0.0 if total is None else self.alpha / (2 * total),
             method=method,
-            optimizer_state=state,
+            optimizer_state=self._optimizer_state if minibatch else None,
         )
 
     def _method(self, solver=None):
@@ -837,33 +767,6 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _check_class_weight(class_weight):
-    """Each weight of a ``class_weight`` dict must be a finite number >= 0."""
-    if not isinstance(class_weight, dict):
-        return
-    for label, weight in class_weight.items():
-        ok = isinstance(weight, Real) and not isinstance(weight, bool | np.bool_)
-        if not ok or not (np.isfinite(weight) and weight >= 0):
-            raise ValueError(
-                f"class_weight for class {label!r} must be a finite, non-negative "
-                f"number; got {weight!r}."
-            )
-
-
-def _check_partial_fit_classes(classes):
-    """The sorted, distinct labels of ``classes``, checked as scikit-learn checks y."""
-    if np.ndim(np.asarray(classes, dtype=object)) != 1:
-        raise ValueError(
-            f"classes must be a 1-d array-like of labels; got shape "
-            f"{np.shape(np.asarray(classes, dtype=object))}."
-        )
-    # Mixed strings and numbers, NaN and continuous values are refused here,
-    # as they are in y.
-    with np.errstate(invalid="ignore"):
-        check_classification_targets(classes)
-        return unique_labels(classes)
-
-
 def _is_fit_state(name):
     """Whether an attribute is state that ``fit`` sets (and must restore on failure)."""
     return (name.endswith("_") and not name.startswith("__")) or name in (
@@ -872,103 +775,19 @@ def _is_fit_state(name):
     )
 
 
-class _IterationMonitor:
-    """Called by the driver after every iteration.
+def classifier_from_weights(coefs, intercepts, classes, **params):
+    """A fitted :class:`MLPDigitClassifier` with ``params`` holding the given
+    weights, as if fitted to no data (no loss, an empty loss curve).
 
-    Records the loss curve, prints with ``verbose``, reports to scikit-learn
-    callbacks, scores the validation split with ``early_stopping`` and keeps the
-    best weights. Returns True to ask the driver to stop.
+    :func:`skdigits.course.classifier_from_thetas` builds its classifier here,
+    so that the fitted state is written by ``_set_fitted``, as for every fit.
     """
-
-    def __init__(self, estimator, X, y, layer_sizes, validation, history, max_iter):
-        self.est = estimator
-        self.X, self.y = X, y
-        self.layer_sizes = layer_sizes
-        self.X_val, self.y_val, self.w_val = validation
-        self.history = history
-        self.best_theta = self.best_loss = self.last = None
-        self.best_score = -np.inf
-        self.stall = Stall(
-            estimator.tol, estimator.n_iter_no_change, higher_is_better=True
-        )
-        init_ctx = getattr(estimator, "_init_callback_context", None)
-        self.ctx = None if init_ctx is None else init_ctx(max_subtasks=max_iter)
-        if self.ctx is not None:
-            self.ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
-        # Per-iteration tasks (and the copies of the weights they hand over)
-        # only when callbacks are registered, as LogisticRegression does.
-        self.report_iterations = self.ctx is not None and hasattr(
-            estimator, "_skl_callbacks"
-        )
-
-    def __call__(self, theta, loss):
-        est = self.est
-        self.last = (np.array(theta, copy=True), float(loss))
-        self.history["loss"].append(float(loss))
-        stop = False
-        line = f"Iteration {len(self.history['loss'])}, loss = {loss:.8f}"
-        if self.X_val is not None:
-            blocks = unpack(np.asarray(theta), self.layer_sizes)
-            logits = forward_logits(
-                self.X_val,
-                [B[1:] for B in blocks],
-                [B[0] for B in blocks],
-                est.activation,
-            )
-            # Weighted like the training data (as scikit-learn >= 1.9 does).
-            correct = est.classes_[np.argmax(logits, axis=1)] == self.y_val
-            score = float(np.average(correct, weights=self.w_val))
-            self.history["val"].append(score)
-            line += f", validation score = {score:.6f}"
-            if score > self.best_score:
-                self.best_theta, self.best_loss = np.array(theta, copy=True), loss
-                self.best_score = score
-            stop = self.stall.update(score)
-        if est.verbose:
-            print(line)
-        if self.report_iterations:
-            coefs, intercepts = split(theta, self.layer_sizes)
-            sub = self.ctx.subcontext(task_name="iteration")
-            sub.call_on_fit_task_begin(estimator=est, X=self.X, y=self.y)
-            stop |= bool(
-                sub.call_on_fit_task_end(
-                    estimator=est,
-                    X=self.X,
-                    y=self.y,
-                    reconstruction_attributes={
-                        "coefs_": coefs,
-                        "intercepts_": intercepts,
-                    },
-                )
-            )
-        return stop
-
-    def interrupted(self):
-        """The result to keep after a KeyboardInterrupt: the last completed
-        iteration. With none completed, the interrupt propagates (and the fit
-        leaves the estimator as it was)."""
-        if self.last is None:
-            raise KeyboardInterrupt
-        n_done = len(self.history["loss"])
-        if self.best_theta is not None:
-            kept = (
-                "the weights of the best validation score so far "
-                f"({self.best_score:.4f})"
-            )
-        else:
-            kept = "the weights of the last completed iteration"
-        warnings.warn(
-            f"Training interrupted by the user after {n_done} iteration(s) in "
-            f"total; the estimator keeps {kept}.",
-            UserWarning,
-        )
-        return OptimizeResult(*self.last, n_iter=n_done, status="interrupted")
-
-    def close(self, coefs, intercepts):
-        if self.ctx is not None:
-            self.ctx.call_on_fit_task_end(
-                estimator=self.est,
-                X=self.X,
-                y=self.y,
-                reconstruction_attributes={"coefs_": coefs, "intercepts_": intercepts},
-            )
+    clf = MLPDigitClassifier(**params)
+    clf._set_fitted(
+        classes=classes,
+        coefs=coefs,
+        intercepts=intercepts,
+        loss=None,
+        loss_curve=[],
+    )
+    return clf

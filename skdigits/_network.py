@@ -13,6 +13,9 @@ compare with the course.
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax
 
+# The names of the hidden and output activations, for every engine: the
+# estimator's parameter constraints, the NumPy engine's and the Keras wing's
+# tables are keyed by them.
 HIDDEN_ACTIVATIONS = ("logistic", "tanh", "relu")
 OUTPUT_ACTIVATIONS = ("logistic", "softmax")
 
@@ -29,8 +32,10 @@ def _relu(Z):
     return np.maximum(Z, 0, out=Z)
 
 
-# In-place activation functions, applied to pre-activations.
-ACTIVATIONS = {"logistic": _logistic, "tanh": _tanh, "relu": _relu}
+# Prediction's activations, in place on the pre-activations. Not the NumPy
+# engine's kernels: prediction runs outside the engine's np.errstate, and
+# expit, unlike the engine's exp-based sigmoid, never warns of an overflow.
+_ACTIVATIONS = {"logistic": _logistic, "tanh": _tanh, "relu": _relu}
 
 
 def layer_shapes(layer_sizes):
@@ -119,7 +124,7 @@ def forward_logits(X, coefs, intercepts, activation):
         Z = A @ W
         Z += b
         if i < last:
-            ACTIVATIONS[activation](Z)
+            _ACTIVATIONS[activation](Z)
         A = Z
     return np.asarray(A)
 

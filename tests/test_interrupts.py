@@ -8,10 +8,9 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skdigits import MLPDigitClassifier
 
-pytest.importorskip("sklearn.callback")
+from _helpers import BACKENDS, SOLVERS, available_backend
 
-SOLVERS = ["lbfgs", "cg", "tnc", "sgd", "adam"]
-BACKENDS = ["numpy", "keras"]
+pytest.importorskip("sklearn.callback")
 
 
 class InterruptAt:
@@ -36,12 +35,6 @@ class InterruptAt:
         pass
 
 
-def _backend(name):
-    if name == "keras":
-        pytest.importorskip("keras")
-    return name
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_interrupt_keeps_last_completed_iteration(small_digits, solver, backend):
@@ -49,7 +42,7 @@ def test_interrupt_keeps_last_completed_iteration(small_digits, solver, backend)
     params = dict(
         hidden_layer_sizes=(8,),
         solver=solver,
-        backend=_backend(backend),
+        backend=available_backend(backend),
         max_iter=20,
         random_state=0,
         learning_rate_init=0.01,
@@ -120,7 +113,7 @@ def test_warm_start_after_interrupt_keeps_the_optimizer_state(
     params = dict(
         hidden_layer_sizes=(8,),
         solver=solver,
-        backend=_backend(backend),
+        backend=available_backend(backend),
         random_state=0,
         learning_rate_init=0.01,
         warm_start=True,

@@ -28,14 +28,14 @@ from skdigits.course import (  # noqa: E402
     diagnose_keras_model,
 )
 
-FAST = dict(hidden_layer_sizes=(10,), max_iter=30, random_state=0)
-LR = {"sgd": 0.1, "adam": 0.01}
-
-
-def _fit(X, y, **params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return MLPDigitClassifier(**{**FAST, **params}).fit(X, y)
+from _helpers import (  # noqa: E402
+    FAST,
+    HIDDEN_ACTIVATIONS,
+    LR,
+    OUTPUT_ACTIVATIONS,
+    fit_fast,
+    learning_rate,
+)
 
 
 def _rel(a, b):
@@ -117,7 +117,7 @@ def test_full_batch_fit_matches_numpy_backend(
 ):
     X, y = digits20
     fits = {
-        backend: _fit(
+        backend: fit_fast(
             X,
             y,
             solver=solver,
@@ -145,7 +145,9 @@ def test_tnc_fit_matches_numpy_backend_as_closely_as_tnc_allows(digits20):
     # rounding amplified through 20 iterations.
     X, y = digits20
     a, b = (
-        _fit(X, y, solver="tnc", backend=backend, hidden_layer_sizes=(25,), max_iter=20)
+        fit_fast(
+            X, y, solver="tnc", backend=backend, hidden_layer_sizes=(25,), max_iter=20
+        )
         for backend in ("numpy", "keras")
     )
     assert _rel(a.loss_curve_[:3], b.loss_curve_[:3]) < 1e-7
@@ -156,8 +158,8 @@ def test_tnc_fit_matches_numpy_backend_as_closely_as_tnc_allows(digits20):
 def test_float32_and_sparse_keras_fits(small_digits):
     X, y = small_digits
     for solver in ["lbfgs", "adam"]:
-        lr = LR.get(solver, 0.001)
-        f32 = _fit(
+        lr = learning_rate(solver)
+        f32 = fit_fast(
             X.astype(np.float32),
             y,
             solver=solver,
@@ -165,8 +167,8 @@ def test_float32_and_sparse_keras_fits(small_digits):
             learning_rate_init=lr,
         )
         assert f32.coefs_[0].dtype == np.float32 and f32.score(X, y) > 0.95
-        dense = _fit(X, y, solver=solver, backend="keras", learning_rate_init=lr)
-        sparse = _fit(
+        dense = fit_fast(X, y, solver=solver, backend="keras", learning_rate_init=lr)
+        sparse = fit_fast(
             sp.csr_matrix(X), y, solver=solver, backend="keras", learning_rate_init=lr
         )
         np.testing.assert_allclose(sparse.coefs_[0], dense.coefs_[0], atol=1e-9)
@@ -178,8 +180,8 @@ def test_float32_and_sparse_keras_fits(small_digits):
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_minibatch_fit_follows_the_numpy_backend(small_digits, solver):
     X, y = small_digits
-    a = _fit(X, y, solver=solver, learning_rate_init=LR[solver])
-    b = _fit(X, y, solver=solver, backend="keras", learning_rate_init=LR[solver])
+    a = fit_fast(X, y, solver=solver, learning_rate_init=LR[solver])
+    b = fit_fast(X, y, solver=solver, backend="keras", learning_rate_init=LR[solver])
     # The same driver loop, the same minibatches in the same order: the two
     # differ only by the rounding inside the objectives.
     assert b.n_iter_ == a.n_iter_ == 30
@@ -226,15 +228,15 @@ def test_minibatch_fit_is_reproducible_and_leaves_global_seeds(small_digits, sol
     keras.utils.set_random_seed(1234)
     expected = draws()
     keras.utils.set_random_seed(1234)
-    a = _fit(X, y, solver=solver, backend="keras", learning_rate_init=LR[solver])
-    b = _fit(X, y, solver=solver, backend="keras", learning_rate_init=LR[solver])
+    a = fit_fast(X, y, solver=solver, backend="keras", learning_rate_init=LR[solver])
+    b = fit_fast(X, y, solver=solver, backend="keras", learning_rate_init=LR[solver])
     got = draws()
     for e, g in zip(expected, got):
         np.testing.assert_array_equal(e, g)
     # Exact: same seed, same data, same Keras trainer in one process.
     for Wa, Wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         np.testing.assert_array_equal(Wa, Wb)
-    c = _fit(
+    c = fit_fast(
         X,
         y,
         solver=solver,
@@ -275,7 +277,7 @@ def test_partial_fit_carries_the_optimizer_state(small_digits):
 def test_minibatch_early_stopping_convergence_and_warning(small_digits, solver):
     X, y = small_digits
     lr = LR[solver]
-    clf = _fit(
+    clf = fit_fast(
         X,
         y,
         solver=solver,
@@ -344,11 +346,11 @@ def test_memory_does_not_grow_over_50_fits(small_digits):
 def test_concurrent_fits_in_threads(small_digits):
     X, y = small_digits
     params = dict(solver="adam", backend="keras", learning_rate_init=0.01)
-    expected = _fit(X, y, **params)
+    expected = fit_fast(X, y, **params)
     results = [None, None]
 
     def work(i):
-        results[i] = _fit(X, y, **params)
+        results[i] = fit_fast(X, y, **params)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
     for t in threads:
@@ -387,7 +389,7 @@ def _keras_objects(obj, seen=None):
 def test_fitted_state_is_numpy_and_unpickles_without_tensorflow(small_digits, tmp_path):
     X, y = small_digits
     for solver in ["lbfgs", "adam"]:
-        clf = _fit(X, y, solver=solver, backend="keras", learning_rate_init=0.01)
+        clf = fit_fast(X, y, solver=solver, backend="keras", learning_rate_init=0.01)
         assert _keras_objects(clf) == []
         path = tmp_path / f"{solver}.pkl"
         path.write_bytes(pickle.dumps(clf))
@@ -422,7 +424,7 @@ def test_to_keras_evaluates_to_loss_and_predicts_the_classes(
     digits20, params, assert_clear_predictions_agree
 ):
     X, y = digits20
-    clf = _fit(X, y, **{"hidden_layer_sizes": (25,), "max_iter": 40, **params})
+    clf = fit_fast(X, y, **{"hidden_layer_sizes": (25,), "max_iter": 40, **params})
     model = clf.to_keras()
     assert isinstance(model, keras.Model) and model.compiled
     Y = (y[:, None] == clf.classes_).astype(float)
@@ -443,7 +445,7 @@ def test_to_keras_evaluates_to_loss_and_predicts_the_classes(
 
 def test_to_keras_of_a_minibatch_fit_keeps_its_optimizer(small_digits):
     X, y = small_digits
-    clf = _fit(X, y, solver="adam", learning_rate_init=0.01, backend="keras")
+    clf = fit_fast(X, y, solver="adam", learning_rate_init=0.01, backend="keras")
     model = clf.to_keras()
     assert type(model.optimizer).__name__ == "Adam"
     assert int(model.optimizer.iterations.numpy()) == clf._optimizer_state["t"]
@@ -490,7 +492,7 @@ def _seed_model(n_features=400):
 
 def test_build_keras_model_is_the_course_network_and_cost(digits20):
     X, y = digits20
-    clf = _fit(X, y, solver="cg", hidden_layer_sizes=(25,), max_iter=20, alpha=2.0)
+    clf = fit_fast(X, y, solver="cg", hidden_layer_sizes=(25,), max_iter=20, alpha=2.0)
     model = build_keras_model(lambda_=2.0, n_samples=len(X), random_state=0)
     assert [layer.units for layer in model.layers] == [25, 10]
     assert all(layer.activation.__name__ == "sigmoid" for layer in model.layers)
@@ -574,7 +576,7 @@ def test_diagnose_finds_nothing_in_the_course_models(digits20):
     X, y = digits20
     m = len(X)
     assert diagnose_keras_model(build_keras_model(n_samples=m), n_samples=m) == []
-    clf = _fit(X, y, solver="cg", hidden_layer_sizes=(25,), max_iter=10)
+    clf = fit_fast(X, y, solver="cg", hidden_layer_sizes=(25,), max_iter=10)
     exported = clf.to_keras()
     assert (
         diagnose_keras_model(exported, n_samples=m, X=X, epochs=50, batch_size=64) == []
@@ -736,3 +738,10 @@ def test_diagnose_leads_with_the_pinning_penalty_and_its_effect(digits20):
     assert "L2 factor of 1" in findings[0]
     assert "10% accuracy" in findings[0]
     assert any("relu" in f for f in findings[1:])
+
+
+def test_the_keras_wing_has_tables_for_exactly_the_activation_names():
+    # The names live in skdigits._network; the wing's tables follow them.
+    assert set(layers.KERAS_ACTIVATIONS) == set(HIDDEN_ACTIVATIONS)
+    assert set(objective._TF_ACTIVATIONS) == set(HIDDEN_ACTIVATIONS)
+    assert set(layers.KERAS_OUTPUTS) == set(OUTPUT_ACTIVATIONS)

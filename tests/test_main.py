@@ -350,3 +350,17 @@ def test_report_names_keras_and_its_time(tmp_path, capsys):
     assert re.search(r"Keras \d", versions) and re.search(r"TensorFlow \d", versions)
     total = next(line for line in stdout.splitlines() if "Total time" in line)
     assert re.search(r"Keras fit [\d.]+ s\)", total)
+
+
+def test_keras_not_installed_is_reported_not_fatal(tmp_path, capsys, monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "keras" else real_find_spec(name, *a),
+    )
+    assert main(["--out", str(tmp_path), "--max-iter", "1"]) == 0
+    stdout = capsys.readouterr().out
+    assert 'Keras is not installed: skipped (pip install "skdigits[keras]")' in stdout
+    total = next(line for line in stdout.splitlines() if "Total time" in line)
+    assert "Keras" not in total

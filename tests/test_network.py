@@ -5,6 +5,8 @@ from scipy.optimize import approx_fprime
 
 from skdigits._backends._numpy import NumpyObjective
 from skdigits._network import (
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
     forward_logits,
     initial_theta,
     log_proba_from_logits,
@@ -25,8 +27,8 @@ def _problem(rng, out_activation, weighted, dtype=np.float64):
     return X, Y, sw
 
 
-@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
-@pytest.mark.parametrize("out_activation", ["logistic", "softmax"])
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("out_activation", OUTPUT_ACTIVATIONS)
 @pytest.mark.parametrize("weighted", [False, True])
 def test_gradient_matches_finite_differences(activation, out_activation, weighted, rng):
     X, Y, sw = _problem(rng, out_activation, weighted)
@@ -45,7 +47,7 @@ def test_gradient_matches_finite_differences(activation, out_activation, weighte
     assert np.linalg.norm(grad - numeric) / np.linalg.norm(grad + numeric) < 1e-6
 
 
-@pytest.mark.parametrize("out_activation", ["logistic", "softmax"])
+@pytest.mark.parametrize("out_activation", OUTPUT_ACTIVATIONS)
 def test_loss_is_the_documented_objective(out_activation, rng):
     X, Y, sw = _problem(rng, out_activation, weighted=True)
     alpha = 1.3
@@ -162,3 +164,13 @@ def test_logistic_probabilities_are_normalised_without_underflow():
     np.testing.assert_allclose(P.sum(axis=1), 1)
     assert np.all(np.isfinite(P))
     assert P[0].argmax() == 0 and P[1].argmax() == 0
+
+
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_forward_logits_does_not_warn_on_huge_pre_activations(activation):
+    # Prediction runs outside the engine's np.errstate: an activation that
+    # overflowed would raise (pytest turns RuntimeWarnings into errors).
+    X = np.array([[1.0], [-1.0]])
+    coefs, intercepts = [np.array([[1e4]]), np.array([[1.0]])], [np.zeros(1)] * 2
+    logits = forward_logits(X, coefs, intercepts, activation)
+    assert np.all(np.isfinite(logits))

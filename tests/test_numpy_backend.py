@@ -5,8 +5,14 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import expit, logsumexp
 
+from skdigits._backends import _numpy
 from skdigits._backends._numpy import NumpyObjective
-from skdigits._network import n_params, split
+from skdigits._network import (
+    HIDDEN_ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    n_params,
+    split,
+)
 
 LAYERS = [64, 12, 7, 5]
 
@@ -62,8 +68,8 @@ def _problem(digits8, weighted, seed=0):
     return X, Y, sw, theta
 
 
-@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
-@pytest.mark.parametrize("out_activation", ["logistic", "softmax"])
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("out_activation", OUTPUT_ACTIVATIONS)
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_float64_matches_reference(
@@ -132,7 +138,7 @@ def test_extreme_logits_stay_finite():
     rng = np.random.RandomState(0)
     X = rng.rand(40, 6) * 1e4
     Y = np.eye(3)[rng.randint(0, 3, 40)]
-    for activation in ["logistic", "tanh", "relu"]:
+    for activation in HIDDEN_ACTIVATIONS:
         f = NumpyObjective(
             X,
             Y,
@@ -299,3 +305,9 @@ def test_full_batch_in_blocks_matches_reference(monkeypatch, digits8, dtype):
         grad, ref_grad, rtol=rtol, atol=rtol * np.abs(ref_grad).max()
     )
     assert max(f._work) <= 64
+
+
+def test_the_engine_has_kernels_for_exactly_the_activation_names():
+    # The names live in skdigits._network; the engine's tables follow them.
+    assert set(_numpy._HIDDEN) == set(HIDDEN_ACTIVATIONS)
+    assert set(_numpy._OUTPUTS) == set(OUTPUT_ACTIVATIONS)

@@ -12,6 +12,8 @@ from skdigits import MLPDigitClassifier
 from skdigits.course import classifier_from_thetas
 from skdigits.plotting import plot_digits, plot_hidden_units, plot_loss_curve
 
+from _helpers import fit_fast
+
 
 def _letter_f(height=8, width=8):
     image = np.zeros((height, width))
@@ -26,11 +28,7 @@ def _grid(ax):
 
 
 def _fit(X, y, **params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return MLPDigitClassifier(
-            hidden_layer_sizes=(6,), max_iter=15, random_state=0, **params
-        ).fit(X, y)
+    return fit_fast(X, y, hidden_layer_sizes=(6,), max_iter=15, **params)
 
 
 @pytest.mark.parametrize("order", ["C", "F"])

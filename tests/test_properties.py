@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skdigits import MLPDigitClassifier
 
-SOLVERS = ["lbfgs", "cg", "tnc", "sgd", "adam"]
+from _helpers import HIDDEN_ACTIVATIONS, SOLVERS
 
 
 @st.composite
@@ -76,7 +76,7 @@ def datasets(draw):
     data=datasets(),
     solver=st.sampled_from(SOLVERS),
     out=st.sampled_from(["logistic", "softmax"]),
-    activation=st.sampled_from(["logistic", "tanh", "relu"]),
+    activation=st.sampled_from(HIDDEN_ACTIVATIONS),
 )
 def test_fit_predict_never_misbehaves(data, solver, out, activation):
     X, y, sw = data

@@ -13,20 +13,21 @@ import pytest
 from skdigits import MLPDigitClassifier
 from skdigits.course import classifier_from_thetas, debug_initialize_weights
 
-FAST = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+# Smaller than _helpers.FAST: these fits only need to run, not to learn.
+TINY = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
 
 
 @pytest.mark.parametrize("bad", [-0.5, -5, np.nan, np.inf, "x"])
 def test_class_weight_must_be_finite_and_non_negative(small_digits, bad):
     X, y = small_digits
-    clf = MLPDigitClassifier(class_weight={0: bad, 1: 1.0}, **FAST)
+    clf = MLPDigitClassifier(class_weight={0: bad, 1: 1.0}, **TINY)
     with pytest.raises((ValueError, TypeError), match=r"class_weight.*class 0"):
         clf.fit(X, y)
 
 
 def test_class_weight_zero_for_one_class_still_fits(small_digits):
     X, y = small_digits
-    clf = MLPDigitClassifier(class_weight={0: 0.0}, **FAST)
+    clf = MLPDigitClassifier(class_weight={0: 0.0}, **TINY)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf.fit(X, y)
@@ -44,7 +45,7 @@ def test_class_weight_zero_for_one_class_still_fits(small_digits):
 )
 def test_partial_fit_validates_classes(small_digits, classes, match):
     X, y = small_digits
-    clf = MLPDigitClassifier(solver="sgd", **FAST)
+    clf = MLPDigitClassifier(solver="sgd", **TINY)
     with pytest.raises(ValueError, match=match):
         clf.partial_fit(X, y, classes=classes)
     assert not hasattr(clf, "coefs_")
@@ -72,7 +73,7 @@ def test_sample_weights_whose_sum_overflows_are_rejected(small_digits):
     X, y = small_digits
     X, y = X[:60], y[:60]
     with pytest.raises(ValueError, match="sample weights.*(overflow|too large)"):
-        MLPDigitClassifier(**FAST).fit(X, y, sample_weight=np.full(60, 1e308))
+        MLPDigitClassifier(**TINY).fit(X, y, sample_weight=np.full(60, 1e308))
 
 
 def test_complex_init_matrices_are_rejected(small_digits):
@@ -118,7 +119,7 @@ def test_early_stopping_weights_the_validation_score(digits8):
 
 def test_partial_fit_refuses_early_stopping(small_digits):
     X, y = small_digits
-    clf = MLPDigitClassifier(solver="adam", early_stopping=True, **FAST)
+    clf = MLPDigitClassifier(solver="adam", early_stopping=True, **TINY)
     with pytest.raises(ValueError, match="early_stopping"):
         clf.partial_fit(X, y, classes=np.unique(y))
 

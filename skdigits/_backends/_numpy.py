@@ -70,11 +70,13 @@ def _relu_derivative(A, D, tmp):
     np.copyto(D, 0, where=A <= 0)
 
 
-_ACTIVATIONS = {"logistic": _sigmoid, "tanh": _tanh, "relu": _relu}
-_DERIVATIVES = {
-    "logistic": _sigmoid_derivative,
-    "tanh": _tanh_derivative,
-    "relu": _relu_derivative,
+# The engine's one activation table: for each name of
+# skdigits._network.HIDDEN_ACTIVATIONS, the activation (in place on Z) and its
+# derivative (multiplies the errors D in place, from the activations A).
+_HIDDEN = {
+    "logistic": (_sigmoid, _sigmoid_derivative),
+    "tanh": (_tanh, _tanh_derivative),
+    "relu": (_relu, _relu_derivative),
 }
 
 
@@ -217,8 +219,7 @@ class NumpyObjective:
         XT = self._X1T if (self._sparse and full) else X.T
         A, Z_out, D, tmp = self._work_arrays(m)
         last = len(blocks) - 1
-        activate = _ACTIVATIONS[self.activation]
-        derivative = _DERIVATIVES[self.activation]
+        activate, derivative = _HIDDEN[self.activation]
 
         with np.errstate(over="ignore"):
             # Forward pass: Z = block.T @ [1; A_prev], one product per layer.

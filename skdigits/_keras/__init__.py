@@ -1,10 +1,11 @@
 """The Keras wing: everything of skdigits that imports Keras or TensorFlow.
 
 ``objective`` (the Keras backend), ``layers`` (the course's cross-entropy, an
-exact L2, the network builder), ``export`` (``to_keras``) and ``course`` (the
-course's Keras model and the diagnosis of a user's). Importing this package
-imports neither; every entry point goes through :func:`require_keras`, the one
-import guard.
+exact L2, the network builder), ``export`` (``to_keras``), ``course`` (the
+course's Keras model and the diagnosis of a user's) and ``diagnosis`` (that
+diagnosis's checks: penalty, loss, layers, inputs, optimizer). Importing this
+package imports neither; every entry point goes through :func:`require_keras`,
+the one import guard.
 """
 
 import importlib.util

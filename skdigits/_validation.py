@@ -1,0 +1,165 @@
+"""Checks of the estimator's parameters and data beyond its parameter constraints.
+
+scikit-learn's ``_parameter_constraints`` check each parameter's type and range;
+what depends on the data (the layer sizes against the features and classes, the
+``init`` matrices against the network, the labels against ``classes_``, the
+sample weights' sum) is checked here, before any arithmetic, with a message
+that names the problem.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import compute_sample_weight
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+
+
+def check_target(y):
+    """``y`` must be a binary or multiclass target."""
+    check_classification_targets(y)
+    target_type = type_of_target(y)
+    if target_type not in ("binary", "multiclass"):
+        raise ValueError(
+            f"MLPDigitClassifier supports binary and multiclass targets; got "
+            f"{target_type!r}."
+        )
+
+
+def check_n_classes(classes):
+    """A classifier needs at least two classes."""
+    if len(classes) < 2:
+        raise ValueError(
+            "The target needs samples of at least 2 classes; got 1 class: "
+            f"{classes[0]!r}."
+        )
+    return classes
+
+
+def check_labels_known(y, classes):
+    """Every label of ``y`` must be one of ``classes``."""
+    unseen = np.setdiff1d(np.unique(y), classes)
+    if unseen.size:
+        raise ValueError(
+            f"y holds labels {unseen!r} that are not in classes_ {classes!r}."
+        )
+
+
+def check_partial_fit_classes(classes):
+    """The sorted, distinct labels of ``classes``, checked as scikit-learn checks y."""
+    if np.ndim(np.asarray(classes, dtype=object)) != 1:
+        raise ValueError(
+            f"classes must be a 1-d array-like of labels; got shape "
+            f"{np.shape(np.asarray(classes, dtype=object))}."
+        )
+    # Mixed strings and numbers, NaN and continuous values are refused here,
+    # as they are in y.
+    with np.errstate(invalid="ignore"):
+        check_classification_targets(classes)
+        return unique_labels(classes)
+
+
+def partial_fit_classes(classes, fitted_classes, *, early_stopping):
+    """The classes of a ``partial_fit`` call, checked against the first call's
+    (``fitted_classes``, None before the first call); None to keep them."""
+    if early_stopping:
+        raise ValueError(
+            "partial_fit does not support early_stopping=True: each call sees "
+            "one chunk of data, so there is no validation split to watch. "
+            "Use fit, or set early_stopping=False."
+        )
+    if classes is not None:
+        classes = check_partial_fit_classes(classes)
+    if fitted_classes is None:
+        if classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return check_n_classes(classes)
+    if classes is not None and not np.array_equal(classes, fitted_classes):
+        raise ValueError(
+            f"classes={np.unique(classes)!r} differs from the classes of the "
+            f"first call to partial_fit, {fitted_classes!r}."
+        )
+    return classes
+
+
+def layer_sizes(hidden_layer_sizes, n_features, n_classes):
+    """``[n_features, *hidden_layer_sizes, n_classes]``, checked."""
+    # Look at each entry itself: np.asarray would turn a mix of integer
+    # types (int64 and uint64) into float64.
+    sizes = hidden_layer_sizes
+    is_one = isinstance(sizes, Integral) or np.ndim(sizes) == 0
+    hidden = [sizes] if is_one else list(sizes)
+    if not all(
+        isinstance(h, Integral) and not isinstance(h, bool | np.bool_) and h > 0
+        for h in hidden
+    ):
+        raise ValueError(
+            f"hidden_layer_sizes must be positive integers, got {hidden_layer_sizes!r}."
+        )
+    return [n_features, *(int(h) for h in hidden), n_classes]
+
+
+def check_init_matrices(init, layer_sizes):
+    """A list ``init`` must hold one finite course-layout matrix per layer."""
+    if len(init) != len(layer_sizes) - 1:
+        raise ValueError(
+            f"init has {len(init)} matrices; this network has "
+            f"{len(layer_sizes) - 1} layers of weights."
+        )
+    for i, T in enumerate(init):
+        shape = (layer_sizes[i + 1], 1 + layer_sizes[i])
+        T = np.asarray(T)
+        if T.shape != shape:
+            raise ValueError(
+                f"init[{i}] has shape {T.shape}; layer {i} needs a matrix "
+                f"of shape {shape} (n_out, 1 + n_in), bias in column 0."
+            )
+        real = np.issubdtype(T.dtype, np.integer) or np.issubdtype(T.dtype, np.floating)
+        if not real or not np.all(np.isfinite(T)):
+            raise ValueError(
+                f"init[{i}] must hold finite real numbers, got dtype {T.dtype}."
+            )
+
+
+def check_warm_start(coefs, layer_sizes):
+    """A warm start needs the network it starts from."""
+    if [W.shape for W in coefs] != list(zip(layer_sizes[:-1], layer_sizes[1:])):
+        raise ValueError(
+            "hidden_layer_sizes changed since the last fit; a warm start "
+            "needs the same network. Set warm_start=False to refit."
+        )
+
+
+def check_class_weight(class_weight):
+    """Each weight of a ``class_weight`` dict must be a finite number >= 0."""
+    if not isinstance(class_weight, dict):
+        return
+    for label, weight in class_weight.items():
+        ok = isinstance(weight, Real) and not isinstance(weight, bool | np.bool_)
+        if not ok or not (np.isfinite(weight) and weight >= 0):
+            raise ValueError(
+                f"class_weight for class {label!r} must be a finite, non-negative "
+                f"number; got {weight!r}."
+            )
+
+
+def weight_samples(sample_weight, class_weight, y):
+    """Checked sample weights times the class weights; their sum must be a
+    positive, finite number."""
+    if class_weight is not None:
+        check_class_weight(class_weight)
+        sample_weight = sample_weight * compute_sample_weight(class_weight, y)
+    with np.errstate(over="ignore"):
+        total = np.sum(sample_weight)
+    if not np.isfinite(total):
+        raise ValueError(
+            f"The sample weights sum to {total} (overflow): they are too large "
+            "to compute with. Divide them by a common factor; note that this "
+            "strengthens the penalty alpha / (2 * sum(sample_weight))."
+        )
+    if not total > 0:
+        raise ValueError("The sample weights sum to zero: nothing to fit.")
+    return sample_weight

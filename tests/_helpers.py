@@ -1,0 +1,56 @@
+"""Settings and helpers shared by the test modules.
+
+Import them as ``from _helpers import ...``: ``tests/`` has no ``__init__.py``,
+so pytest's default import mode puts it on ``sys.path`` (fixtures stay in
+``conftest.py``, which is not meant to be imported).
+"""
+
+import warnings
+
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from skdigits import MLPDigitClassifier
+from skdigits._backends import BACKENDS
+from skdigits._network import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from skdigits._optimize import MINIBATCH_SOLVERS, SOLVERS
+
+__all__ = [
+    "BACKENDS",
+    "FAST",
+    "HIDDEN_ACTIVATIONS",
+    "LR",
+    "MINIBATCH_SOLVERS",
+    "OUTPUT_ACTIVATIONS",
+    "SOLVERS",
+    "available_backend",
+    "fit_fast",
+    "learning_rate",
+]
+
+#: A small network and few iterations: fits of the 3-class digits in a blink.
+FAST = dict(hidden_layer_sizes=(10,), max_iter=30, random_state=0)
+
+#: Learning rates at which the minibatch solvers learn within ``FAST``.
+LR = {"sgd": 0.1, "adam": 0.01}
+
+
+def learning_rate(solver):
+    """``LR``'s rate for a minibatch solver; the default for the others."""
+    return LR.get(solver, 0.001)
+
+
+def fit_fast(X, y, **params):
+    """``MLPDigitClassifier(**FAST, **params).fit(X, y)``, params winning, with
+    the ConvergenceWarning of a short fit silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MLPDigitClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def available_backend(name):
+    """``name``, after skipping the test when it is ``'keras'`` and Keras is
+    not installed."""
+    if name == "keras":
+        pytest.importorskip("keras")
+    return name
