@@ -19,6 +19,7 @@ scikit-learn's callback API calls with it.
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from skdigits._network import forward_logits, split, unpack
@@ -206,6 +207,15 @@ def holdout_split(X, y, y_index, w, *, n_classes, fraction, rng):
     return (X[train], y_index[train], w[train]), (X[val], y[val], w[val])
 
 
+def _largest_magnitude(X):
+    """``max |x|`` over the entries of dense or sparse ``X`` (0 if empty),
+    without a temporary copy of ``X``."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return 0.0
+    return float(max(values.max(), -values.min()))
+
+
 def warn_not_converged(result, *, solver, max_iter, tol_stops, X):
     """A ConvergenceWarning saying why ``result`` ended and what to try;
     ``tol_stops`` says whether ``tol`` ends the run early (early stopping, the
@@ -219,8 +229,7 @@ def warn_not_converged(result, *, solver, max_iter, tol_stops, X):
         reason = f"the solver stopped: {result.message}"
         advice = "Try another solver"
     # Scaling only helps data far from unit scale (pixels in [0, 1] are not).
-    with np.errstate(invalid="ignore", over="ignore"):
-        scale = float(abs(X).max()) if X.shape[0] else 0.0
+    scale = _largest_magnitude(X)
     if scale > 10:
         advice += (
             f", or scale the data (its largest absolute value is {scale:.3g}; "

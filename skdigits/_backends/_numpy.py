@@ -127,7 +127,7 @@ _OUTPUTS = {"logistic": _logistic_output, "softmax": _softmax_output}
 
 # A full-batch evaluation of dense data runs over blocks of this many rows, so
 # that its activations and errors stay a small fraction of the data.
-_BLOCK_ROWS = 8192
+_BLOCK_ROWS = 4096
 
 
 class NumpyObjective:
