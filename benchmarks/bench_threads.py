@@ -3,23 +3,27 @@
 1. SciPy's solvers alone (no network): L-BFGS-B and CG on a diagonal quadratic
    with the course network's 10285 parameters; per iteration, with the default
    BLAS threads and with one.
-2. Real fits of the course network (400-25-10, 20x20 digits, float64), per
-   iteration, under three policies: skdigits' driver as shipped (solver on one
-   BLAS thread, the objective too when its products are small); no thread
-   control at all (the driver's policy switched off); everything on one thread
-   (``threadpool_limits(1)`` around the fit).
+2. Fits (L-BFGS and Adam, at the course's shape and at 784-100-10) under three
+   policies: skdigits' driver as shipped (solver on one BLAS thread, each
+   evaluation on the thread count it measured faster), always one thread
+   (``threadpool_limits(1)`` around the fit), always two (the driver's
+   policy switched off) -- on the machine as it is and with one competing
+   process spinning on a core.
 3. One evaluation of the NumPy objective on one and on the default number of
-   BLAS threads, for growing problems: where threads start to pay.
+   BLAS threads, minibatch and full-batch sizes, in both conditions: where
+   threads pay.
 
-Everything is interleaved; medians (and 90th percentiles for 3).
+Everything is interleaved; medians.
 
 Run: ``python benchmarks/bench_threads.py [--repeats 5]``
 """
 
 import argparse
+import subprocess
+import sys
 import time
 import warnings
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 from _common import (
@@ -35,16 +39,15 @@ from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
 import skdigits._optimize as driver
-from skdigits import MLPDigitClassifier
+from skdigits import MLPDigitClassifier, _threads
 from skdigits._backends._numpy import NumpyObjective
 from skdigits._network import initial_theta, n_params
-from skdigits.datasets import load_digits
 
 
 class _NoThreadControl:
-    """Stand-in for the driver's ``_BlasThreads`` that changes nothing."""
+    """Stand-in for the driver's ``BlasThreads`` that changes nothing."""
 
-    def __init__(self, work):
+    def __init__(self, work, solver_on_one=True):
         pass
 
     def __enter__(self):
@@ -53,7 +56,7 @@ class _NoThreadControl:
     def __exit__(self, *exc_info):
         pass
 
-    def evaluation(self):
+    def evaluation(self, n_rows=1):
         return nullcontext()
 
 
@@ -93,42 +96,89 @@ def solver_alone(repeats):
     print_table(["solver", "default threads", "1 thread", "default / 1 thread"], rows)
 
 
+@contextmanager
+def condition(name):
+    """``idle``: the machine as it is; ``busy``: plus one process spinning on
+    a core, as another job would."""
+    if name == "idle":
+        yield
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def _synthetic(n, p, seed=0):
+    rng = np.random.RandomState(seed)
+    return rng.rand(n, p).astype(np.float32), rng.randint(0, 10, n)
+
+
+# (label, data, solver, max_iter)
+FIT_CASES = [
+    ("5000 x 400-25, L-BFGS", lambda: _synthetic(5000, 400), "lbfgs", 30),
+    ("20000 x 784-100, L-BFGS", lambda: _synthetic(20000, 784), "lbfgs", 6),
+    ("5000 x 400-25, Adam", lambda: _synthetic(5000, 400), "adam", 6),
+    ("12000 x 784-100, Adam", lambda: _synthetic(12000, 784), "adam", 2),
+]
+POLICIES = ("driver (measured)", "always 1 thread", "always 2 threads")
+
+
 def fits(repeats):
-    X, y = load_digits(size=20, return_X_y=True)
-    policies = ("driver (shipped)", "no thread control", "all on 1 thread")
+    data = {label: make() for label, make, _, _ in FIT_CASES}
 
-    def case(solver, policy):
-        def run():
-            clf = MLPDigitClassifier(
-                solver=solver, max_iter=20 if solver == "adam" else 60, tol=0
+    def run(label, solver, max_iter, policy):
+        X, y = data[label]
+        hidden = 25 if X.shape[1] == 400 else 100
+        clf = MLPDigitClassifier(
+            hidden_layer_sizes=(hidden,),
+            solver=solver,
+            max_iter=max_iter,
+            tol=0,
+            n_iter_no_change=max_iter + 1,
+            random_state=0,
+        )
+        saved = driver.BlasThreads
+        if policy == "always 2 threads":
+            driver.BlasThreads = _NoThreadControl
+        _threads._TIMES_BY_SIZE.clear()  # no memory of earlier fits
+        try:
+            mode = "1 thread" if policy == "always 1 thread" else "default"
+            with thread_mode(mode), warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                seconds, _ = timed(clf.fit, X, y)
+        finally:
+            driver.BlasThreads = saved
+        return seconds / clf.n_iter_
+
+    res = {}
+    for _ in range(repeats):
+        for cond in ("idle", "busy"):
+            with condition(cond):
+                for label, _, solver, max_iter in FIT_CASES:
+                    for policy in POLICIES:
+                        res.setdefault((cond, label, policy), []).append(
+                            run(label, solver, max_iter, policy)
+                        )
+    rows = []
+    for cond in ("idle", "busy"):
+        for label, _, solver, _ in FIT_CASES:
+            t = {p: median(res[cond, label, p]) for p in POLICIES}
+            best = min(t.values())
+            rows.append(
+                [cond, label]
+                + [f"{t[p] * 1e3:.1f} ({t[p] / best:.2f}x)" for p in POLICIES]
             )
-            clf.set_params(random_state=0)
-            saved = driver._BlasThreads
-            if policy == "no thread control":
-                driver._BlasThreads = _NoThreadControl
-            try:
-                mode = "1 thread" if policy == "all on 1 thread" else "default"
-                with thread_mode(mode), warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    seconds, _ = timed(clf.fit, X, y)
-            finally:
-                driver._BlasThreads = saved
-            return seconds / clf.n_iter_
-
-        return run
-
-    solvers = ("lbfgs", "cg", "adam")
-    res = interleave({(s, p): case(s, p) for s in solvers for p in policies}, repeats)
-    rows = [
-        [s, "iteration" if s != "adam" else "epoch"]
-        + [f"{median(res[s, p]) * 1e3:.2f}" for p in policies]
-        for s in solvers
-    ]
     print(
-        "Fits of the course network (float64), ms per iteration, under three "
-        "thread policies:\n"
+        "Fits (float32) under three thread policies, ms per iteration or epoch "
+        "(x the best policy), on the machine as it is (idle) and with one "
+        "competing process (busy); the driver starts each fit with no "
+        "timings remembered:\n"
     )
-    print_table(["solver", "per", *policies], rows)
+    print_table(["machine", "fit", *POLICIES], rows)
 
 
 def evaluations(repeats):
@@ -137,15 +187,18 @@ def evaluations(repeats):
     blas = ThreadpoolController().select(user_api="blas")
     default = max(lib.num_threads for lib in blas.lib_controllers)
     rng = np.random.RandomState(0)
-    rows = []
-    for n, p, h in [
+    problems = [
+        (200, 400, 25),
         (1797, 64, 25),
-        (1797, 400, 25),
-        (5000, 400, 50),
-        (10000, 784, 100),
-    ]:
-        X = rng.rand(n, p)
-        Y = np.eye(10)[rng.randint(0, 10, n)]
+        (200, 784, 100),
+        (5000, 400, 25),
+        (1000, 784, 100),
+        (4096, 784, 100),
+    ]
+    objectives = []
+    for n, p, h in problems:
+        X = rng.rand(n, p).astype(np.float32)
+        Y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]
         layers = [p, h, 10]
         f = NumpyObjective(
             X,
@@ -156,36 +209,45 @@ def evaluations(repeats):
             activation="logistic",
             out_activation="logistic",
         )
-        theta = initial_theta(layers, "uniform", 0.12, rng)
-        rounds = int(np.clip(3e9 / f.multiply_adds, 10 * repeats, 300))
+        objectives.append((f, initial_theta(layers, "uniform", 0.12, rng)))
 
-        def case(threads):
-            def run():
-                with blas.limit(limits=threads):
-                    start = time.perf_counter()
-                    f(theta)
-                    return time.perf_counter() - start
+    def case(f, theta, threads):
+        def run():
+            with blas.limit(limits=threads):
+                start = time.perf_counter()
+                f(theta)
+                return time.perf_counter() - start
 
-            return run
+        return run
 
-        res = interleave({1: case(1), default: case(default)}, rounds)
-        one, many = np.array(res[1]) * 1e3, np.array(res[default]) * 1e3
-        rows.append(
-            [
-                f"{n} x {p}-{h}-10",
-                f"{f.multiply_adds / 1e6:.0f}",
-                f"{np.median(one):.2f} / {np.percentile(one, 90):.2f}",
-                f"{np.median(many):.2f} / {np.percentile(many, 90):.2f}",
-                f"{np.median(one) / np.median(many):.2f}",
-            ]
-        )
+    rows = []
+    for cond in ("idle", "busy"):
+        with condition(cond):
+            for (n, p, h), (f, theta) in zip(problems, objectives):
+                rounds = int(np.clip(1e9 / f.multiply_adds, 10 * repeats, 300))
+                res = interleave(
+                    {1: case(f, theta, 1), default: case(f, theta, default)}, rounds
+                )
+                one, many = np.median(res[1]) * 1e3, np.median(res[default]) * 1e3
+                rows.append(
+                    [
+                        cond,
+                        f"{n} x {p}-{h}-10",
+                        f"{f.multiply_adds / 1e6:.0f}",
+                        f"{one:.3f}",
+                        f"{many:.3f}",
+                        f"{one / many:.2f}",
+                    ]
+                )
     print(
-        f"One evaluation, ms (median / 90th percentile), 1 vs {default} BLAS "
-        f"threads; the driver keeps evaluations below {driver.SMALL_WORK / 1e6:.0f}M "
-        "multiply-adds on 1 thread:\n"
+        f"One evaluation (float32), ms (median), 1 vs {default} BLAS threads, "
+        "idle and with one competing process; the driver keeps evaluations below "
+        f"{_threads.SMALL_WORK / 1e6:.0f}M multiply-adds on 1 thread and times "
+        "the others:\n"
     )
     print_table(
         [
+            "machine",
             "problem",
             "M multiply-adds",
             "1 thread",

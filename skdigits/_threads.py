@@ -21,7 +21,10 @@ segments of tens of milliseconds (:class:`ThreadChooser`). It starts on one
 thread, tries the caller's count on the second segment, then the count not
 in use after :data:`RETRY_EVERY` segments and less and less often while the
 same count stays faster; a trial is cut short once it runs :data:`GIVE_UP`
-times slower than the leader.
+times slower than the leader. A trial of more threads also waits until a core
+was idle during the last segment (:func:`cpu_times`, from ``/proc/stat``):
+two threads on a core that another process holds can be tens of times slower
+than one, so trying them then costs more than they could ever save.
 So it follows the machine's load as it changes and pays little for the
 trials when the load is steady. What a fit measured is remembered for the
 next fit of a similar size in the same process (a grid search starts
@@ -32,6 +35,7 @@ thread count.
 """
 
 import math
+import os
 import time
 from contextlib import contextmanager
 
@@ -76,6 +80,25 @@ def _blas_controller():
     return _BLAS
 
 
+def cpu_times():
+    """``(idle, total)`` CPU time of the whole machine so far, in clock ticks
+    summed over its cores (Linux's ``/proc/stat``), or None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is in user)
+    return ticks[3] + ticks[4], sum(ticks[:8])
+
+
+def _spare_cores(before, after):
+    """Cores idle on average between two ``cpu_times()`` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1]) * (os.cpu_count() or 1)
+
+
 def _caller_threads():
     return max(
         (lib.num_threads for lib in _blas_controller().lib_controllers), default=1
@@ -111,15 +134,25 @@ class ThreadChooser:
         seen = sorted(self.times.get(count, ()))
         return seen[len(seen) // 2] if seen else math.inf
 
-    def choose(self):
+    def choose(self, spare_cores=None):
+        """The count for the next segment. ``spare_cores``: how many cores
+        were idle during the last one (None if unknown); a trial of more
+        threads than the leader's waits until some were."""
         self._calls += 1
         if self._calls < self._next_retry:
             return self.best
+        others = [c for c in self.counts if c != self.best]
+        other = min(others, key=lambda c: len(self.times.get(c, ())))
+        if other > self.best and spare_cores is not None:
+            if spare_cores < 0.5 * (other - self.best):
+                # No idle core for the extra threads: they would wait for
+                # one. Look again a little later.
+                self._next_retry = self._calls + self.retry_every
+                return self.best
         # The leader held: wait twice as long before the next retry.
         self._interval = min(64 * self.retry_every, 2 * self._interval)
         self._next_retry = self._calls + self._interval
-        others = [c for c in self.counts if c != self.best]
-        return min(others, key=lambda c: len(self.times.get(c, ())))
+        return other
 
     def record(self, count, seconds_per_row):
         seen = self.times.setdefault(count, [])
@@ -163,6 +196,7 @@ class BlasThreads:
         # multiply-adds, on one thread count each.
         self._segment = 1 if not work else max(1, math.ceil(SEGMENT_WORK / work))
         self._in_segment = 0
+        self._spare = None
 
     def __enter__(self):
         caller = _caller_threads()
@@ -193,8 +227,8 @@ class BlasThreads:
         if chooser is None:
             count = self._fixed
         elif self._in_segment == 0:
-            count = self._count = chooser.choose()
-            self._start, self._rows = clock(), 0
+            count = self._count = chooser.choose(self._spare)
+            self._start, self._rows, self._cpu = clock(), 0, cpu_times()
         else:
             count = self._count
         self._set(count)
@@ -214,3 +248,4 @@ class BlasThreads:
             self._in_segment = 0
         if self._in_segment == 0:
             chooser.record(count, per_row)
+            self._spare = _spare_cores(self._cpu, cpu_times())

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 from threadpoolctl import ThreadpoolController, threadpool_limits
@@ -57,9 +59,11 @@ class _SimulatedClock:
 
 @pytest.fixture(autouse=True)
 def clock(monkeypatch):
-    """A simulated clock, and no thread timings remembered from earlier fits."""
+    """A simulated clock, no thread timings remembered from earlier fits, and
+    the machine's load unknown (trials of threads always allowed)."""
     simulated = _SimulatedClock()
     monkeypatch.setattr(_threads, "clock", simulated)
+    monkeypatch.setattr(_threads, "cpu_times", lambda: None)
     monkeypatch.setattr(_threads, "_TIMES_BY_SIZE", {})
     return simulated
 
@@ -216,6 +220,39 @@ def test_thread_chooser_retries_less_often_while_the_leader_holds():
         chooser.record(count, {1: 1.0, 2: 2.0}[count])
     # Trials after 8, 16, 32, ... segments, then every 512: a handful.
     assert 3 <= used.count(2) <= 8
+
+
+def test_more_threads_are_tried_only_while_a_core_is_idle():
+    chooser = ThreadChooser((1, 2), retry_every=4)
+    used = []
+    for step in range(60):
+        spare = 0.1 if step < 30 else 0.9  # busy, then a core frees up
+        count = chooser.choose(spare_cores=spare)
+        used.append(count)
+        chooser.record(count, {1: 2.0, 2: 1.0}[count])
+    assert used[:30] == [1] * 30  # never tried while no core was idle
+    assert used[-20:].count(2) >= 19  # tried once a core was idle, and kept
+    # Fewer threads are tried whatever the load.
+    chooser = ThreadChooser((1, 2), retry_every=4, times={1: [2.0], 2: [1.0]})
+    tried = [chooser.choose(spare_cores=0.0) for _ in range(8)]
+    assert 1 in tried
+
+
+def test_spare_cores_from_cpu_times(monkeypatch):
+    monkeypatch.undo()  # the real cpu_times
+    monkeypatch.setattr(_threads.os, "cpu_count", lambda: 2)
+    # 100 ticks of the two cores together, 45 of them idle: 0.9 of a core
+    assert _threads._spare_cores((10, 1000), (55, 1100)) == pytest.approx(0.9)
+    assert _threads._spare_cores(None, (55, 1100)) is None
+    assert _threads._spare_cores((10, 1000), (10, 1000)) is None
+    if not os.path.exists("/proc/stat"):
+        assert _threads.cpu_times() is None
+        return
+    idle, total = _threads.cpu_times()
+    assert 0 <= idle <= total
+    sum(i * i for i in range(200_000))  # let the clock tick
+    later = _threads.cpu_times()
+    assert later[1] >= total and later[0] >= idle
 
 
 def test_thread_timings_carry_over_to_the_next_fit_of_that_size(clock):
