@@ -59,10 +59,13 @@ class SGD:
     def update(self, theta, grad, state):
         """One step, in place on ``theta`` and ``state``."""
         velocity = state["velocity"]
+        step = np.multiply(grad, self.learning_rate)
         velocity *= self.momentum
-        velocity -= self.learning_rate * grad
+        velocity -= step
         if self.nesterov:
-            theta += self.momentum * velocity - self.learning_rate * grad
+            theta -= step
+            step = np.multiply(velocity, self.momentum, out=step)
+            theta += step
         else:
             theta += velocity
 
@@ -84,12 +87,21 @@ class Adam:
         """One step, in place on ``theta`` and ``state``."""
         m, v = state["m"], state["v"]
         state["t"] = t = int(state["t"]) + 1
+        # In place, through one work array: the vectors have one entry per
+        # weight, and a temporary per operation costs more than the arithmetic.
+        tmp = np.multiply(grad, 1 - self.beta_1)
         m *= self.beta_1
-        m += (1 - self.beta_1) * grad
+        m += tmp
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - self.beta_2
         v *= self.beta_2
-        v += (1 - self.beta_2) * grad**2
+        v += tmp
         step = self.learning_rate * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        theta -= step * m / (np.sqrt(v) + self.epsilon)
+        np.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= step
+        theta -= tmp
 
 
 def make_method(solver, *, learning_rate, momentum, nesterov, beta_1, beta_2, epsilon):
