@@ -155,11 +155,14 @@ def fits(repeats):
         return seconds / clf.n_iter_
 
     res = {}
-    for _ in range(repeats):
+    for r in range(repeats):
         for cond in ("idle", "busy"):
             with condition(cond):
                 for label, _, solver, max_iter in FIT_CASES:
-                    for policy in POLICIES:
+                    # rotate the order; pause so that OpenBLAS threads left
+                    # spinning by one fit do not slow the next
+                    for policy in POLICIES[r % 3 :] + POLICIES[: r % 3]:
+                        time.sleep(0.3)
                         res.setdefault((cond, label, policy), []).append(
                             run(label, solver, max_iter, policy)
                         )

@@ -195,8 +195,9 @@ class BlasThreads:
         # Evaluations are timed in segments of at least SEGMENT_WORK
         # multiply-adds, on one thread count each.
         self._segment = 1 if not work else max(1, math.ceil(SEGMENT_WORK / work))
-        self._in_segment = 0
+        self._in_segment, self._open = 0, False
         self._spare = None
+        self._count = 1
 
     def __enter__(self):
         caller = _caller_threads()
@@ -226,8 +227,13 @@ class BlasThreads:
         chooser = self._chooser
         if chooser is None:
             count = self._fixed
-        elif self._in_segment == 0:
-            count = self._count = chooser.choose(self._spare)
+        elif not self._open:
+            self._open, self._in_segment = True, 0
+            count = chooser.choose(self._spare)
+            # The first evaluation after a change of count wakes threads up
+            # (or leaves them spinning): it is not timed.
+            self._warming = count != self._count
+            self._count = count
             self._start, self._rows, self._cpu = clock(), 0, cpu_times()
         else:
             count = self._count
@@ -241,11 +247,15 @@ class BlasThreads:
                 self._set(1)
 
     def _end_of_evaluation(self, chooser, count, n_rows):
+        if self._warming:
+            self._warming = False
+            self._start = clock()
+            return
         self._rows += n_rows
-        self._in_segment = (self._in_segment + 1) % self._segment
+        self._in_segment += 1
         per_row = (clock() - self._start) / self._rows
-        if count != chooser.best and per_row > GIVE_UP * chooser.estimate(chooser.best):
-            self._in_segment = 0
-        if self._in_segment == 0:
+        slow = per_row > GIVE_UP * chooser.estimate(chooser.best)
+        if self._in_segment == self._segment or (count != chooser.best and slow):
+            self._open = False
             chooser.record(count, per_row)
             self._spare = _spare_cores(self._cpu, cpu_times())
