@@ -199,7 +199,9 @@ class KerasObjective:
         theta = tf.constant(np.asarray(theta, dtype=np.float64))
         args = (theta, self._shapes)
         if rows is None:
-            out = self._full_call(*args, self._X, self._Y, self._w, self._alpha_over_total)
+            out = self._full_call(
+                *args, self._X, self._Y, self._w, self._alpha_over_total
+            )
         elif self._sparse:
             w = self._w_rows[rows] * (self.n_samples / len(rows))
             out = self._batch_call(
