@@ -78,8 +78,7 @@ def _loss_and_grad_function(n_layers, activation, out_activation, dtype, kind):
     if kind == "rows":
         signature.append(tf.TensorSpec([None], tf.int64))
 
-    @tf.function(input_signature=signature, autograph=False)
-    def loss_and_grad(theta, shapes, X, Y, w, alpha_over_total, rows=None):
+    def loss_and_grad(theta, shapes, X, Y, w, alpha_over_total, rows):
         if rows is not None:
             X, Y = tf.gather(X, rows), tf.gather(Y, rows)
             scale = tf.cast(tf.size(w), dtype) / tf.cast(tf.size(rows), dtype)
@@ -116,7 +115,14 @@ def _loss_and_grad_function(n_layers, activation, out_activation, dtype, kind):
         ]
         return tf.cast(tf.concat([loss[None], *grad], axis=0), tf.float64)
 
-    return loss_and_grad
+    if kind == "rows":
+        traced = loss_and_grad
+    else:
+
+        def traced(theta, shapes, X, Y, w, alpha_over_total):
+            return loss_and_grad(theta, shapes, X, Y, w, alpha_over_total, None)
+
+    return tf.function(traced, input_signature=signature, autograph=False)
 
 
 def _aligned(X, dtype):
