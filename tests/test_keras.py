@@ -160,6 +160,27 @@ def test_objective_holds_dense_data_once_at_most(rng, offset, copies):
     assert loss == pytest.approx(reference(theta)[0], rel=1e-5)
 
 
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_full_batch_over_several_row_blocks_matches_numpy(digits8, rng, dtype, rtol):
+    # More rows than one block of the full-batch evaluation, the last block short.
+    X, y = digits8
+    n = objective._BLOCK_ROWS + 808
+    take = rng.randint(0, len(X), n)
+    X, Y = X[take].astype(dtype), np.eye(10)[y[take]]
+    sw = rng.uniform(0.5, 2.0, n)
+    kwargs = dict(
+        alpha=0.3,
+        layer_sizes=[64, 6, 10],
+        activation="tanh",
+        out_activation="logistic",
+    )
+    theta = initial_theta([64, 6, 10], "uniform", 0.3, rng)
+    loss, grad = objective.make_objective(X, Y, sw, **kwargs)(theta)
+    ref_loss, ref_grad = _numpy.make_objective(X, Y, sw, **kwargs)(theta)
+    assert loss == pytest.approx(ref_loss, rel=rtol)
+    np.testing.assert_allclose(grad, ref_grad, rtol=0, atol=rtol * 10)
+
+
 def test_objective_of_read_only_and_fortran_ordered_data(digits20):
     X, y = digits20
     X, Y = X[:300], np.eye(10)[y[:300]]

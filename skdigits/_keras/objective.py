@@ -42,9 +42,11 @@ _TF_ACTIVATIONS = {"logistic": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
 # vector size (64 bytes with AVX-512); NumPy aligns large arrays to 16.
 _ALIGNMENT = 64
 
-# Kinds of call: the whole dense data, the whole sparse data, rows of the dense
-# data.
-_KINDS = ("dense", "sparse", "rows")
+# Full-batch evaluations of dense data run over blocks of this many rows (a
+# multiple of 16, so that every block starts 64-byte aligned and is a view):
+# the activations and their gradients then take a few MB, not a multiple of
+# X's size.
+_BLOCK_ROWS = 8192
 
 
 # --------------------------------------------------------------- the objective
@@ -60,9 +62,10 @@ def _loss_and_grad_function(n_layers, activation, out_activation, dtype, kind):
     argument (``shapes``, the ``(1 + n_in, n_out)`` block of each layer), not
     part of the trace: a search over many network widths traces once. (A trace
     per width kept about 2 MB of TensorFlow's memory per width, evicted from a
-    cache or not.) With ``kind='rows'`` the data term runs over ``X[rows]``,
-    gathered inside, its weights ``w[rows]`` scaled by
-    ``len(w) / len(rows)``.
+    cache or not. ``kind`` is ``'dense'`` or ``'sparse'`` (the data term over
+    all of ``X``), ``'rows'`` (over ``X[rows]``, gathered inside, the weights
+    ``w[rows]`` scaled by ``len(w) / len(rows)``) or ``'block'`` (over
+    ``X[start:stop]``, a view, for ``rows = (start, stop)``).
     """
     dtype = tf.as_dtype(dtype)
     hidden = _TF_ACTIVATIONS[activation]
@@ -75,11 +78,13 @@ def _loss_and_grad_function(n_layers, activation, out_activation, dtype, kind):
         tf.TensorSpec([None], dtype),  # per-row weights of the data term
         tf.TensorSpec([], dtype),  # alpha / sum(sample_weight)
     ]
-    if kind == "rows":
+    if kind in ("rows", "block"):
         signature.append(tf.TensorSpec([None], tf.int64))
 
     def loss_and_grad(theta, shapes, X, Y, w, alpha_over_total, rows):
-        if rows is not None:
+        if kind == "block":
+            X, Y, w = X[rows[0] : rows[1]], Y[rows[0] : rows[1]], w[rows[0] : rows[1]]
+        elif kind == "rows":
             X, Y = tf.gather(X, rows), tf.gather(Y, rows)
             scale = tf.cast(tf.size(w), dtype) / tf.cast(tf.size(rows), dtype)
             w = tf.gather(w, rows) * scale
@@ -115,7 +120,7 @@ def _loss_and_grad_function(n_layers, activation, out_activation, dtype, kind):
         ]
         return tf.cast(tf.concat([loss[None], *grad], axis=0), tf.float64)
 
-    if kind == "rows":
+    if kind in ("rows", "block"):
         traced = loss_and_grad
     else:
 
@@ -194,8 +199,15 @@ class KerasObjective:
             self._batch_fn = _loss_and_grad_function(*key, "dense")
         else:
             self._X = _shared_tensor(X, self.dtype)
-            self._full_fn = _loss_and_grad_function(*key, "dense")
+            self._full_fn = _loss_and_grad_function(*key, "block")
             self._batch_fn = _loss_and_grad_function(*key, "rows")
+            # Full batch: the data term block by block; the penalty once.
+            starts = range(0, max(self.n_samples, 1), _BLOCK_ROWS)
+            self._blocks = [
+                tf.constant([a, min(a + _BLOCK_ROWS, self.n_samples)], tf.int64)
+                for a in starts
+            ]
+            self._no_penalty = tf.constant(0.0, dtype=self.dtype)
         # The traced functions themselves: calling them skips the tf.function's
         # dispatch, measured at about 15% of a minibatch step.
         self._full_call = self._full_fn.get_concrete_function()
@@ -204,10 +216,17 @@ class KerasObjective:
     def __call__(self, theta, rows=None):
         theta = tf.constant(np.asarray(theta, dtype=np.float64))
         args = (theta, self._shapes)
-        if rows is None:
+        if rows is None and self._sparse:
             out = self._full_call(
                 *args, self._X, self._Y, self._w, self._alpha_over_total
             )
+        elif rows is None:
+            out = 0.0
+            for i, block in enumerate(self._blocks):
+                penalty = self._no_penalty if i else self._alpha_over_total
+                part = self._full_call(*args, self._X, self._Y, self._w, penalty, block)
+                out += part.numpy()
+            return float(out[0]), out[1:]
         elif self._sparse:
             w = self._w_rows[rows] * (self.n_samples / len(rows))
             out = self._batch_call(
