@@ -210,28 +210,36 @@ class KerasObjective:
                 for a in starts
             ]
             self._no_penalty = tf.constant(0.0, dtype=self.dtype)
-        # The traced functions themselves: calling them skips the tf.function's
-        # dispatch, measured at about 15% of a minibatch step.
-        self._full_call = self._full_fn.get_concrete_function()
-        self._batch_call = self._batch_fn.get_concrete_function()
+        # The traced functions themselves, fetched (traced) on first use: calling
+        # them skips the tf.function's dispatch, measured at about 15% of a
+        # minibatch step.
+        self._traced = {}
+
+    def _call(self, fn, *args):
+        if fn not in self._traced:
+            self._traced[fn] = fn.get_concrete_function()
+        return self._traced[fn](*args)
 
     def __call__(self, theta, rows=None):
         theta = tf.constant(np.asarray(theta, dtype=np.float64))
         args = (theta, self._shapes)
         if rows is None and self._sparse:
-            out = self._full_call(
-                *args, self._X, self._Y, self._w, self._alpha_over_total
+            out = self._call(
+                self._full_fn, *args, self._X, self._Y, self._w, self._alpha_over_total
             )
         elif rows is None:
             out = 0.0
             for i, block in enumerate(self._blocks):
                 penalty = self._no_penalty if i else self._alpha_over_total
-                part = self._full_call(*args, self._X, self._Y, self._w, penalty, block)
+                part = self._call(
+                    self._full_fn, *args, self._X, self._Y, self._w, penalty, block
+                )
                 out += part.numpy()
             return float(out[0]), out[1:]
         elif self._sparse:
             w = self._w_rows[rows] * (self.n_samples / len(rows))
-            out = self._batch_call(
+            out = self._call(
+                self._batch_fn,
                 *args,
                 self._csr[rows].toarray().astype(self.dtype, copy=False),
                 self._Y_rows[rows].astype(self.dtype),
@@ -240,8 +248,14 @@ class KerasObjective:
             )
         else:
             rows = tf.constant(np.asarray(rows, dtype=np.int64))
-            out = self._batch_call(
-                *args, self._X, self._Y, self._w, self._alpha_over_total, rows
+            out = self._call(
+                self._batch_fn,
+                *args,
+                self._X,
+                self._Y,
+                self._w,
+                self._alpha_over_total,
+                rows,
             )
         out = out.numpy()
         return float(out[0]), out[1:]
