@@ -31,7 +31,8 @@ The minibatch solvers once trained natively with ``model.fit``: at the course's
 shape (5000 x 400, 25 hidden units) the driver's loop took 0.39x the time of
 ``model.fit``, at 60000 x 784 with 100 hidden units 1.09x; and every network
 shape left a traced training model behind (338 MB over 120 shapes, as reported
-in the issue that removed it). So the driver's loop is the only one."""
+in the issue that removed it). So the driver's loop is the only one.
+"""
 
 import functools
 
