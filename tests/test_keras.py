@@ -109,6 +109,99 @@ def test_objective_runs_in_the_data_dtype_and_traces_once(digits20):
         f(theta, np.arange(10))
     assert f64._full_fn is other._full_fn
     assert f64._full_fn.experimental_get_tracing_count() == 1
+    # Minibatches of every size, the short last one of an epoch included, run
+    # through one trace, gathered from the data held on the TensorFlow side.
+    for size in (200, 57, 1):
+        rows = np.arange(size) % len(y)
+        loss = f64(theta, rows)[0]
+        assert loss == pytest.approx(f64(theta, rows[::-1].copy())[0], rel=1e-12)
+    assert f64._batch_fn is other._batch_fn
+    assert f64._batch_fn.experimental_get_tracing_count() == 1
+
+
+def _offset_array(shape, dtype, offset):
+    """An empty array whose data starts ``offset`` bytes past a 64-byte boundary."""
+    n_bytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buffer = np.empty(n_bytes + 128, dtype=np.uint8)
+    start = -buffer.ctypes.data % 64 + offset
+    return buffer[start : start + n_bytes].view(dtype).reshape(shape)
+
+
+@pytest.mark.parametrize("offset, copies", [(0, 0), (16, 1)])
+def test_objective_holds_dense_data_once_at_most(rng, offset, copies):
+    # TensorFlow needs 64-byte aligned memory: an aligned array is shared, any
+    # other copied once. (tf.constant of the data took and kept twice its size.)
+    X = _offset_array((20000, 800), np.float32, offset)
+    X[...] = rng.uniform(size=X.shape)
+    y = rng.randint(0, 10, len(X))
+    Y = np.eye(10)[y]
+    kwargs = dict(
+        alpha=1.0,
+        layer_sizes=[800, 5, 10],
+        activation="logistic",
+        out_activation="logistic",
+    )
+    theta = initial_theta([800, 5, 10], "uniform", 0.12, rng)
+    # Warm-up: the traces and TensorFlow's allocator pools.
+    objective.make_objective(X[:50].copy(), Y[:50], np.ones(50), **kwargs)(theta)
+    objective.make_objective(X[:50].copy(), Y[:50], np.ones(50), **kwargs)(
+        theta, np.arange(10)
+    )
+    before = _rss_mb()
+    f = objective.make_objective(X, Y, np.ones(len(X)), **kwargs)
+    loss, _ = f(theta)
+    f(theta, np.arange(200))
+    growth = _rss_mb() - before
+    data_mb = X.nbytes / 2**20
+    assert growth < (copies + 0.3) * data_mb, (
+        f"RSS grew by {growth:.0f} MB for {data_mb:.0f} MB of data"
+    )
+    reference = _numpy.make_objective(X, Y, np.ones(len(X)), **kwargs)
+    assert loss == pytest.approx(reference(theta)[0], rel=1e-5)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_full_batch_over_several_row_blocks_matches_numpy(digits8, rng, dtype, rtol):
+    # More rows than one block of the full-batch evaluation, the last block short.
+    X, y = digits8
+    n = objective._BLOCK_ROWS + 808
+    take = rng.randint(0, len(X), n)
+    X, Y = X[take].astype(dtype), np.eye(10)[y[take]]
+    sw = rng.uniform(0.5, 2.0, n)
+    kwargs = dict(
+        alpha=0.3,
+        layer_sizes=[64, 6, 10],
+        activation="tanh",
+        out_activation="logistic",
+    )
+    theta = initial_theta([64, 6, 10], "uniform", 0.3, rng)
+    loss, grad = objective.make_objective(X, Y, sw, **kwargs)(theta)
+    ref_loss, ref_grad = _numpy.make_objective(X, Y, sw, **kwargs)(theta)
+    assert loss == pytest.approx(ref_loss, rel=rtol)
+    np.testing.assert_allclose(grad, ref_grad, rtol=0, atol=rtol * 10)
+
+
+def test_objective_of_read_only_and_fortran_ordered_data(digits20):
+    X, y = digits20
+    X, Y = X[:300], np.eye(10)[y[:300]]
+    kwargs = dict(
+        alpha=0.5,
+        layer_sizes=[400, 8, 10],
+        activation="logistic",
+        out_activation="softmax",
+    )
+    theta = initial_theta([400, 8, 10], "uniform", 0.12, np.random.RandomState(0))
+    read_only = X.copy()
+    read_only.flags.writeable = False
+    rows = np.array([4, 0, 299, 4])
+    reference = _numpy.make_objective(X, Y, np.ones(300), **kwargs)
+    expected, expected_full = reference(theta, rows), reference(theta)[0]
+    for data in (read_only, np.asfortranarray(X), X[:, ::-1][:, ::-1]):
+        f = objective.make_objective(data, Y, np.ones(300), **kwargs)
+        loss, grad = f(theta, rows)
+        assert loss == pytest.approx(expected[0], rel=1e-12)
+        np.testing.assert_allclose(grad, expected[1], rtol=0, atol=1e-12)
+        assert f(theta)[0] == pytest.approx(expected_full, rel=1e-12)
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "cg"])
