@@ -234,18 +234,20 @@ def test_tnc_fit_matches_numpy_backend_as_closely_as_tnc_allows(digits20):
     # the gradient, which amplify rounding by about 1e8: the NumPy backend
     # alone, with 1 and then 2 OpenBLAS threads (gradients 1e-16 apart),
     # gives loss curves 4e-8 apart at iteration 4 and 8e-5 at iteration 11.
-    # So TNC's curves agree to the first iterations only, and its fits to
-    # rounding amplified through 20 iterations.
+    # So TNC's curves agree over the first iterations only; later, where a fit
+    # ends depends on the last bits of every gradient (the two backends were
+    # measured 5% apart in loss after 20 iterations), which no test may rely on.
     X, y = digits20
     a, b = (
         fit_fast(
-            X, y, solver="tnc", backend=backend, hidden_layer_sizes=(25,), max_iter=20
+            X, y, solver="tnc", backend=backend, hidden_layer_sizes=(25,), max_iter=6
         )
         for backend in ("numpy", "keras")
     )
+    assert len(a.loss_curve_) == len(b.loss_curve_) == 6
     assert _rel(a.loss_curve_[:3], b.loss_curve_[:3]) < 1e-7
-    assert b.loss_ == pytest.approx(a.loss_, rel=0.02)
-    assert b.score(X, y) == pytest.approx(a.score(X, y), abs=0.01)
+    assert _rel(a.loss_curve_, b.loss_curve_) < 1e-3
+    assert b.loss_curve_[-1] < 0.9 * b.loss_curve_[0]  # TNC made progress
 
 
 def test_float32_and_sparse_keras_fits(small_digits):
