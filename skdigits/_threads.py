@@ -56,6 +56,9 @@ SMALL_WORK = 20_000_000
 # a busy machine more than the threads save.
 SEGMENT_WORK = 2_000_000_000
 
+# Evaluations in the first segment on a count never timed before.
+FIRST_SEGMENT = 3
+
 # How soon the thread count not in use is tried again, in segments.
 RETRY_EVERY = 4
 
@@ -234,6 +237,9 @@ class BlasThreads:
             # (or leaves them spinning): it is not timed.
             self._warming = count != self._count
             self._count = count
+            # A count never timed yet gets a short first segment.
+            known = chooser.times.get(count)
+            self._length = self._segment if known else min(self._segment, FIRST_SEGMENT)
             self._start, self._rows, self._cpu = clock(), 0, cpu_times()
         else:
             count = self._count
@@ -255,7 +261,7 @@ class BlasThreads:
         self._in_segment += 1
         per_row = (clock() - self._start) / self._rows
         slow = per_row > GIVE_UP * chooser.estimate(chooser.best)
-        if self._in_segment == self._segment or (count != chooser.best and slow):
+        if self._in_segment == self._length or (count != chooser.best and slow):
             self._open = False
             chooser.record(count, per_row)
             self._spare = _spare_cores(self._cpu, cpu_times())
