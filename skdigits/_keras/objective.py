@@ -111,7 +111,7 @@ def _loss_and_grad_function(n_layers, activation, out_activation, dtype, kind):
                     Z = tf.sparse.sparse_dense_matmul(A, W)
                 else:
                     Z = tf.matmul(A, W)
-                Z = tf.nn.bias_add(Z, b)
+                Z = Z + b
                 A = hidden(Z) if i < n_layers - 1 else Z
             if out_activation == "logistic":
                 per_sample = tf.reduce_sum(
