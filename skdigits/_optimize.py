@@ -309,7 +309,9 @@ def _minimize_minibatch(
         stall = Stall(schedule.tol, schedule.n_iter_no_change)
     work = loss_and_grad.multiply_adds
     threads = BlasThreads(
-        None if work is None else work * batch_size / n_samples, solver_on_one=False
+        None if work is None else work * batch_size / n_samples,
+        solver_on_one=False,
+        rows=batch_size,
     )
     # The optimizer's state at the end of the last completed epoch, handed to
     # the caller with a KeyboardInterrupt (whose weights are that epoch's).

@@ -16,7 +16,7 @@ Two facts set the policy (``benchmarks/bench_threads.py`` measures both):
   in both conditions.
 
 So each evaluation runs on one thread or on the caller's threads, whichever
-has been faster per row lately: the driver times its own evaluations in
+has been faster per multiply-add lately: the driver times its own evaluations in
 segments of tens of milliseconds (:class:`ThreadChooser`). It starts on one
 thread, tries the caller's count on the second segment, then the count not
 in use after :data:`RETRY_EVERY` segments and less and less often while the
@@ -112,8 +112,8 @@ class ThreadChooser:
     """Which thread count to run the next evaluations on, from measured times.
 
     ``choose()`` gives the count for the next segment of evaluations;
-    ``record(count, seconds_per_row)`` reports how it went. The chooser starts
-    on the first of ``counts`` (or on the fastest in ``times``, per-row times
+    ``record(count, seconds_per_unit)`` reports how it went. The chooser starts
+    on the first of ``counts`` (or on the fastest in ``times``, times
     shared with earlier fits), tries the others on the second segment if they
     were never timed, and keeps the count with the lowest median of its last
     few times. The other count is tried again after ``retry_every`` segments,
@@ -133,7 +133,7 @@ class ThreadChooser:
         self._next_retry = retry_every if len(known) == len(self.counts) else 2
 
     def estimate(self, count):
-        """Median of ``count``'s last per-row times (inf if never timed)."""
+        """Median of ``count``'s last times per unit of work (inf if never timed)."""
         seen = sorted(self.times.get(count, ()))
         return seen[len(seen) // 2] if seen else math.inf
 
@@ -157,9 +157,9 @@ class ThreadChooser:
         self._next_retry = self._calls + self._interval
         return other
 
-    def record(self, count, seconds_per_row):
+    def record(self, count, seconds_per_unit):
         seen = self.times.setdefault(count, [])
-        seen.append(seconds_per_row)
+        seen.append(seconds_per_unit)
         del seen[:-_MEMORY]
         best = min((c for c in self.counts if self.times.get(c)), key=self.estimate)
         if best != self.best:
@@ -168,7 +168,7 @@ class ThreadChooser:
             self._next_retry = self._calls + self._interval
 
 
-# Per-row times by size class (multiply-adds per evaluation, in powers of 2),
+# Times per multiply-add by size class (multiply-adds per evaluation, in powers of 2),
 # shared by the fits of a process.
 _TIMES_BY_SIZE = {}
 
@@ -178,19 +178,22 @@ class BlasThreads:
 
     Used as a context manager around a solver run; ``evaluation(n_rows)``
     wraps each call of the objective. ``work`` is the objective's multiply-adds
-    per call, or None when it has no BLAS products to tune (then evaluations
-    get the caller's threads back). ``solver_on_one`` says whether the solver's
+    per call of ``rows`` rows, or None when it has no BLAS products to tune
+    (then evaluations get the caller's threads back). Times are recorded per
+    multiply-add, so that fits of different shapes in one size class share
+    them meaningfully. ``solver_on_one`` says whether the solver's
     own work between evaluations needs one thread (the full-batch solvers); the
     minibatch loops leave the evaluations' count in place. A segment on the
     count that is not the leader ends early once it runs :data:`GIVE_UP` times
-    slower per row than the leader. Fits running concurrently in Python
+    slower per multiply-add than the leader. Fits running concurrently in Python
     threads are safe with threadpoolctl: OpenMP limits are per thread, and
     OpenBLAS's process-wide limit only takes orders from one controlling
     thread.
     """
 
-    def __init__(self, work, solver_on_one=True):
+    def __init__(self, work, solver_on_one=True, rows=1):
         self._work = work
+        self._rows_per_call = rows
         self._solver_on_one = solver_on_one
         self._chooser = None
         self._original = None
@@ -226,7 +229,7 @@ class BlasThreads:
             self._current = count
 
     @contextmanager
-    def evaluation(self, n_rows=1):
+    def evaluation(self, n_rows=None):
         chooser = self._chooser
         if chooser is None:
             count = self._fixed
@@ -247,7 +250,8 @@ class BlasThreads:
         try:
             yield
             if chooser is not None:
-                self._end_of_evaluation(chooser, count, n_rows)
+                rows = self._rows_per_call if n_rows is None else n_rows
+                self._end_of_evaluation(chooser, count, rows)
         finally:
             if self._solver_on_one:
                 self._set(1)
@@ -259,9 +263,10 @@ class BlasThreads:
             return
         self._rows += n_rows
         self._in_segment += 1
-        per_row = (clock() - self._start) / self._rows
-        slow = per_row > GIVE_UP * chooser.estimate(chooser.best)
+        work = self._rows * self._work / self._rows_per_call
+        per_work = (clock() - self._start) / work
+        slow = per_work > GIVE_UP * chooser.estimate(chooser.best)
         if self._in_segment == self._length or (count != chooser.best and slow):
             self._open = False
-            chooser.record(count, per_row)
+            chooser.record(count, per_work)
             self._spare = _spare_cores(self._cpu, cpu_times())

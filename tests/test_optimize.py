@@ -258,6 +258,22 @@ def test_spare_cores_from_cpu_times(monkeypatch):
     assert later[1] >= total and later[0] >= idle
 
 
+def test_times_are_per_multiply_add(clock):
+    # A full-batch evaluation of W multiply-adds and a half-size minibatch of a
+    # fit whose batches do W, both at the same speed: the same time per
+    # multiply-add, in the same size class, whatever the rows.
+    work = 100 * SMALL_WORK
+    with threadpool_limits(2, user_api="blas"):
+        with _threads.BlasThreads(work) as full:
+            with full.evaluation():
+                clock.now += 0.010
+        with _threads.BlasThreads(work, solver_on_one=False, rows=200) as mini:
+            with mini.evaluation(100):
+                clock.now += 0.005
+    (times,) = _threads._TIMES_BY_SIZE.values()
+    assert times[1] == [pytest.approx(0.010 / work)] * 2
+
+
 def test_thread_timings_carry_over_to_the_next_fit_of_that_size(clock):
     with threadpool_limits(2, user_api="blas"):
         _full_batch(_Timed(clock, {1: 0.002, 2: 0.001}), max_iter=6)
