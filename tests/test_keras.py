@@ -127,6 +127,19 @@ def _offset_array(shape, dtype, offset):
     return buffer[start : start + n_bytes].view(dtype).reshape(shape)
 
 
+def test_full_batch_objective_shares_the_canonical_copy(rng):
+    # A full-batch fit's data is the canonical copy of its rows: allocated
+    # aligned, TensorFlow can share it instead of holding a second copy.
+    from skdigits._canonical import collapse_rows
+
+    X = _offset_array((300, 40), np.float32, 16)
+    X[...] = rng.uniform(size=X.shape)
+    y = rng.randint(0, 10, len(X))
+    canonical = collapse_rows(X, y, np.ones(len(X)))[0]
+    assert objective._aligned(canonical, canonical.dtype) is canonical
+    assert objective._aligned(X, X.dtype) is not X
+
+
 @pytest.mark.parametrize("offset, copies", [(0, 0), (16, 1)])
 def test_objective_holds_dense_data_once_at_most(rng, offset, copies):
     # TensorFlow needs 64-byte aligned memory: an aligned array is shared, any

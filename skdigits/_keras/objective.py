@@ -11,8 +11,9 @@ width.
 
 Dense data is held once on the TensorFlow side, as a tensor sharing memory with
 a 64-byte aligned array (the caller's own when it is aligned, C-contiguous and
-writeable, otherwise one copy): a minibatch is gathered inside the function
-from the row indices, so a step converts only ``theta`` and the indices.
+writeable, as the canonical copy of a full-batch fit is; otherwise one copy):
+a minibatch is gathered inside the function from the row indices, so a step
+converts only ``theta`` and the indices.
 (``tf.constant`` of the array instead peaks at twice its size.) The loss and
 the gradient come back as one float64 tensor.
 
@@ -40,13 +41,10 @@ import numpy as np
 import scipy.sparse as sp
 import tensorflow as tf
 
+from skdigits._canonical import ALIGNMENT, aligned_empty
 from skdigits._network import layer_shapes
 
 _TF_ACTIVATIONS = {"logistic": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
-
-# TensorFlow's CPU kernels require tensor memory aligned to Eigen's largest
-# vector size (64 bytes with AVX-512); NumPy aligns large arrays to 16.
-_ALIGNMENT = 64
 
 # Full-batch evaluations of dense data run over blocks of this many rows (a
 # multiple of 16, so that every block starts 64-byte aligned and is a view):
@@ -146,12 +144,10 @@ def _aligned(X, dtype):
         X.dtype == dtype
         and X.flags.c_contiguous
         and X.flags.writeable
-        and X.ctypes.data % _ALIGNMENT == 0
+        and X.ctypes.data % ALIGNMENT == 0
     ):
         return X
-    buffer = np.empty(X.size * dtype.itemsize + _ALIGNMENT, dtype=np.uint8)
-    start = -buffer.ctypes.data % _ALIGNMENT
-    out = buffer[start : start + X.size * dtype.itemsize].view(dtype).reshape(X.shape)
+    out = aligned_empty(X.shape, dtype)
     out[...] = X
     return out
 
