@@ -56,7 +56,7 @@ def _row_hashes(X):
 
     Each row is read as 64-bit words (32-bit words or bytes if its length is
     not a multiple of 8 or 4), each word ``w`` is mixed into
-    ``f(w) = w ^ (w >> 29) ^ (w >> 47)``, and the row is hashed as
+    ``f(w) = w ^ (w >> 29)``, and the row is hashed as
     ``sum_j c_j * f(w_j) mod 2**64`` with fixed odd random coefficients
     ``c_j``: exact integer arithmetic, so identical rows get identical hashes
     on every machine. The mixing matters for floats: a product modulo
@@ -64,7 +64,9 @@ def _row_hashes(X):
     the words of small integers or of ``k / 16`` in float64 have their low 52
     bits zero, so unmixed, 1797 distinct rows of the digits had 52 collisions.
     ``f`` is invertible and brings the sign, exponent and leading mantissa
-    bits down to the low end.
+    bits down to bits 19-34 (of each float32 of a pair, likewise); no
+    collisions then on the digits, the 5000 MNIST digits, small integers or
+    multiples of 1/16 (up to 200000 rows), in float32 and float64.
     """
     X = np.ascontiguousarray(X)
     n = X.shape[0]
@@ -85,14 +87,11 @@ def _row_hashes(X):
     # Blocks bound the mixed (and widened) copy of the words.
     step = max(1, _HASH_BLOCK_BYTES // (8 * max(1, words.shape[1])))
     mixed = np.empty((min(n, step), words.shape[1]), dtype=np.uint64)
-    shifted = np.empty_like(mixed)
     for start in range(0, n, step):
         block = words[start : start + step]
-        m, s = mixed[: len(block)], shifted[: len(block)]
-        np.right_shift(block, np.uint64(29), out=s, casting="unsafe")
-        np.bitwise_xor(block, s, out=s, casting="unsafe")
-        np.right_shift(block, np.uint64(47), out=m, casting="unsafe")
-        np.bitwise_xor(m, s, out=m)
+        m = mixed[: len(block)]
+        np.right_shift(block, np.uint64(29), out=m, casting="unsafe")
+        np.bitwise_xor(block, m, out=m, casting="unsafe")
         # A matrix-vector product of unsigned integers wraps modulo 2**64: exact.
         np.matmul(m, coef, out=hashes[start : start + len(block)])
     return hashes

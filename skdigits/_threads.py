@@ -237,11 +237,15 @@ class BlasThreads:
             self._open, self._in_segment = True, 0
             count = chooser.choose(self._spare)
             # The first evaluation after a change of count wakes threads up
-            # (or leaves them spinning): it is not timed.
-            self._warming = count != self._count
+            # (or leaves them spinning), and the first ever on a count sets
+            # up OpenBLAS's buffers for it: not timed, unless it is a
+            # segment on its own (then those milliseconds are noise, and
+            # skipping it would run a whole extra evaluation on the count
+            # under trial).
+            known = chooser.times.get(count)
+            self._warming = count != self._count and (self._segment > 1 or not known)
             self._count = count
             # A count never timed yet gets a short first segment.
-            known = chooser.times.get(count)
             self._length = self._segment if known else min(self._segment, FIRST_SEGMENT)
             self._start, self._rows, self._cpu = clock(), 0, cpu_times()
         else:

@@ -181,6 +181,20 @@ def test_minibatch_evaluations_run_on_the_measured_faster_count(clock, faster):
 
 
 @pytest.mark.parametrize("faster", [1, 2])
+def test_a_trial_of_long_evaluations_takes_one(clock, faster):
+    # Evaluations of SEGMENT_WORK each (a full batch of 100 rows, 40 times):
+    # only the first ever on a count goes untimed; a later trial of the
+    # slower count is timed from its first evaluation, so it costs one.
+    objective = _Timed(clock, {faster: 0.001, 3 - faster: 0.002})
+    with threadpool_limits(2, user_api="blas"):
+        _adam(objective, epochs=40, batch_size=100, shuffle=False)
+    counts = objective.threads
+    assert counts[:3] == [1, 2, 2]
+    trials = [n for c, n in _runs(counts[3:]) if c != faster]
+    assert len(trials) >= 2 and set(trials) == {1}
+
+
+@pytest.mark.parametrize("faster", [1, 2])
 def test_short_evaluations_are_timed_in_segments(clock, faster):
     # Each batch does a fifth of SEGMENT_WORK: the leader runs segments of 5
     # batches; a trial of the slower count ends after its first timed batch
