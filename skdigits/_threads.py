@@ -32,11 +32,21 @@ informed). Products below :data:`SMALL_WORK` multiply-adds per evaluation
 always run on one thread: threads cannot pay there. The caller's
 ``threadpoolctl.threadpool_limits`` is respected: the driver never raises a
 thread count.
+
+The driver sets the BLAS thread count in force; how an evaluation uses it is
+the engine's business. The NumPy engine runs a dense full batch's blocks of
+rows in that many Python threads with BLAS on one thread each
+(:func:`blas_worker_pool`): the element-wise work, which OpenBLAS's threads
+leave on one core, is spread too, and the result is the same bits whatever
+the count. A minibatch, too small to split, runs its products on that many
+OpenBLAS threads.
 """
 
 import math
 import os
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
@@ -106,6 +116,53 @@ def _caller_threads():
     return max(
         (lib.num_threads for lib in _blas_controller().lib_controllers), default=1
     )
+
+
+def blas_threads_in_force():
+    """The BLAS thread count in force now (the largest over the libraries)."""
+    return _caller_threads()
+
+
+class _InlinePool:
+    """``submit`` runs the task at once, in the calling thread."""
+
+    def submit(self, fn, *args):
+        future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+_POOLS = {}
+_POOLS_LOCK = threading.Lock()
+
+
+@contextmanager
+def blas_worker_pool(workers):
+    """A pool of ``workers`` Python threads, with BLAS on one thread inside.
+
+    For work that splits into independent tasks: each task runs its products
+    on one BLAS thread and its element-wise work in its own Python thread
+    (NumPy releases the GIL in both), so the thread budget covers the
+    element-wise work too. The BLAS limits in force are restored after. Pools
+    are made once per size and shared by every fit of the process; with
+    ``workers=1`` the tasks run in the calling thread.
+    """
+    pool = _InlinePool()
+    if workers > 1:
+        with _POOLS_LOCK:
+            pool = _POOLS.get(workers)
+            if pool is None:
+                pool = _POOLS[workers] = ThreadPoolExecutor(
+                    workers, thread_name_prefix="skdigits-blas"
+                )
+    limiter = _blas_controller().limit(limits=1)
+    try:
+        yield pool
+    finally:
+        limiter.restore_original_limits()
 
 
 class ThreadChooser:

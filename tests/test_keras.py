@@ -546,8 +546,11 @@ def test_to_keras_evaluates_to_loss_and_predicts_the_classes(
         clf.classes_[outputs.argmax(axis=1)], clf.predict(X), outputs
     )
     # The outputs are the units' activations; predict_proba normalises them.
+    # Keras computes in float32 and predict_proba in float64: through two
+    # tanh layers of a fitted network the two differ by up to about 1e-5
+    # (1.2e-5 measured on one of 1797 rows), a wrong export by far more.
     np.testing.assert_allclose(
-        outputs / outputs.sum(axis=1, keepdims=True), clf.predict_proba(X), atol=1e-5
+        outputs / outputs.sum(axis=1, keepdims=True), clf.predict_proba(X), atol=1e-4
     )
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.special import expit, logsumexp
+from threadpoolctl import threadpool_limits
 
 from skdigits._backends import _numpy
 from skdigits._backends._numpy import NumpyObjective
@@ -13,6 +14,7 @@ from skdigits._network import (
     n_params,
     split,
 )
+from skdigits._threads import blas_threads_in_force
 
 LAYERS = [64, 12, 7, 5]
 
@@ -334,7 +336,39 @@ def test_full_batch_in_blocks_matches_reference(monkeypatch, digits8, dtype):
     np.testing.assert_allclose(
         grad, ref_grad, rtol=rtol, atol=rtol * np.abs(ref_grad).max()
     )
-    assert max(f._work) <= 64
+    assert max(m for m, _ in f._work) <= 64
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_full_batch_is_the_same_bits_on_any_thread_count(monkeypatch, digits8, dtype):
+    # With two BLAS threads in force, the blocks run in two Python threads (one
+    # BLAS thread each), and their gradients are still added in order: the
+    # same bits as on one thread. (OpenBLAS's own threads change the last
+    # bits, so the driver's thread choice would make fits differ from run to
+    # run.)
+    from skdigits._backends import _numpy
+
+    monkeypatch.setattr(_numpy, "_BLOCK_ROWS", 64)  # 300 rows: 5 blocks of 60
+    X, Y, sw, theta = _problem(digits8, weighted=True)
+    f = NumpyObjective(
+        X.astype(dtype),
+        Y,
+        sw,
+        alpha=0.8,
+        layer_sizes=LAYERS,
+        activation="logistic",
+        out_activation="logistic",
+    )
+    with threadpool_limits(1, user_api="blas"):
+        one = f(theta)
+    with threadpool_limits(2, user_api="blas"):
+        two = f(theta)
+        assert blas_threads_in_force() == 2  # restored after the blocks
+    assert one[0] == two[0]
+    np.testing.assert_array_equal(one[1], two[1])
+    # the blocks, of equal sizes, ran in more than one thread
+    assert {m for m, _ in f._work} == {60}
+    assert len({ident for _, ident in f._work}) >= 2
 
 
 def test_the_engine_has_kernels_for_exactly_the_activation_names():
