@@ -38,8 +38,9 @@ the engine's business. The NumPy engine runs a dense full batch's blocks of
 rows in that many Python threads with BLAS on one thread each
 (:func:`blas_worker_pool`): the element-wise work, which OpenBLAS's threads
 leave on one core, is spread too, and the result is the same bits whatever
-the count. A minibatch, too small to split, runs its products on that many
-OpenBLAS threads.
+the count. A minibatch, too small to split with profit, runs on one thread
+whatever the count: OpenBLAS's own threads would change the last bits of its
+float32 products, and with them the fitted weights from run to run.
 """
 
 import math

@@ -371,6 +371,33 @@ def test_full_batch_is_the_same_bits_on_any_thread_count(monkeypatch, digits8, d
     assert len({ident for _, ident in f._work}) >= 2
 
 
+def test_minibatch_is_the_same_bits_on_any_thread_count():
+    # A float32 batch of 200 rows at 784-100-10: on two OpenBLAS threads its
+    # products round differently, so it runs on one whatever is in force.
+    rng = np.random.default_rng(0)
+    X = rng.random((400, 784), dtype=np.float32)
+    Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 400)]
+    layers = [784, 100, 10]
+    f = NumpyObjective(
+        X,
+        Y,
+        np.ones(400),
+        alpha=1.0,
+        layer_sizes=layers,
+        activation="logistic",
+        out_activation="logistic",
+    )
+    theta = rng.uniform(-0.12, 0.12, n_params(layers))
+    rows = rng.permutation(400)[:200]
+    with threadpool_limits(1, user_api="blas"):
+        one = f(theta, rows)
+    with threadpool_limits(2, user_api="blas"):
+        two = f(theta, rows)
+        assert blas_threads_in_force() == 2
+    assert one[0] == two[0]
+    np.testing.assert_array_equal(one[1], two[1])
+
+
 def test_the_engine_has_kernels_for_exactly_the_activation_names():
     # The names live in skdigits._network; the engine's tables follow them.
     assert set(_numpy._HIDDEN) == set(HIDDEN_ACTIVATIONS)
