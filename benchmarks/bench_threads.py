@@ -47,7 +47,7 @@ from skdigits._network import initial_theta, n_params
 class _NoThreadControl:
     """Stand-in for the driver's ``BlasThreads`` that changes nothing."""
 
-    def __init__(self, work, solver_on_one=True):
+    def __init__(self, work, solver_on_one=True, rows=1):
         pass
 
     def __enter__(self):
@@ -56,7 +56,7 @@ class _NoThreadControl:
     def __exit__(self, *exc_info):
         pass
 
-    def evaluation(self, n_rows=1):
+    def evaluation(self, n_rows=None):
         return nullcontext()
 
 
