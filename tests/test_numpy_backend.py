@@ -310,13 +310,9 @@ def test_row_hashes_equal_for_equal_rows():
         assert len(np.unique(h)) == 7
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_full_batch_in_blocks_matches_reference(monkeypatch, digits8, dtype):
-    # Large dense inputs are evaluated over blocks of rows (small work arrays);
-    # the sum over the blocks is the same objective and gradient.
-    from skdigits._backends import _numpy
-
-    monkeypatch.setattr(_numpy, "_BLOCK_ROWS", 64)  # 300 rows: 5 blocks
+def _in_blocks_of_60(monkeypatch, digits8, dtype, out_activation):
+    """The objective of 300 weighted rows, evaluated in 5 blocks of 60."""
+    monkeypatch.setattr(_numpy, "_BLOCK_ROWS", 64)
     X, Y, sw, theta = _problem(digits8, weighted=True)
     f = NumpyObjective(
         X.astype(dtype),
@@ -325,8 +321,16 @@ def test_full_batch_in_blocks_matches_reference(monkeypatch, digits8, dtype):
         alpha=0.8,
         layer_sizes=LAYERS,
         activation="logistic",
-        out_activation="softmax",
+        out_activation=out_activation,
     )
+    return f, (X, Y, sw, theta)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_full_batch_in_blocks_matches_reference(monkeypatch, digits8, dtype):
+    # Large dense inputs are evaluated over blocks of rows (small work arrays);
+    # the sum over the blocks is the same objective and gradient.
+    f, (X, Y, sw, theta) = _in_blocks_of_60(monkeypatch, digits8, dtype, "softmax")
     loss, grad = f(theta)
     ref_loss, ref_grad = reference_loss_and_grad(
         X, Y, sw, theta, LAYERS, "logistic", "softmax", 0.8
@@ -346,19 +350,7 @@ def test_full_batch_is_the_same_bits_on_any_thread_count(monkeypatch, digits8, d
     # same bits as on one thread. (OpenBLAS's own threads change the last
     # bits, so the driver's thread choice would make fits differ from run to
     # run.)
-    from skdigits._backends import _numpy
-
-    monkeypatch.setattr(_numpy, "_BLOCK_ROWS", 64)  # 300 rows: 5 blocks of 60
-    X, Y, sw, theta = _problem(digits8, weighted=True)
-    f = NumpyObjective(
-        X.astype(dtype),
-        Y,
-        sw,
-        alpha=0.8,
-        layer_sizes=LAYERS,
-        activation="logistic",
-        out_activation="logistic",
-    )
+    f, (_, _, _, theta) = _in_blocks_of_60(monkeypatch, digits8, dtype, "logistic")
     with threadpool_limits(1, user_api="blas"):
         one = f(theta)
     with threadpool_limits(2, user_api="blas"):
