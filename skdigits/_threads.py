@@ -140,6 +140,18 @@ _POOLS = {}
 _POOLS_LOCK = threading.Lock()
 
 
+def _forget_pools():
+    # A forked child inherits the pools but not their threads: tasks
+    # submitted there would wait forever. It makes its own.
+    global _POOLS_LOCK
+    _POOLS.clear()
+    _POOLS_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
+
+
 @contextmanager
 def blas_worker_pool(workers):
     """A pool of ``workers`` Python threads, with BLAS on one thread inside.

@@ -1,3 +1,4 @@
+import multiprocessing
 import os
 
 import numpy as np
@@ -403,3 +404,27 @@ def test_stall_rule():
     ]
     higher = Stall(tol=0.05, patience=1, higher_is_better=True)
     assert [higher.update(v) for v in [0.5, 0.6, 0.6]] == [False, False, True]
+
+
+def _run_in_worker_pool(queue):
+    with _threads.blas_worker_pool(2) as pool:
+        queue.put(pool.submit(sum, [1, 2]).result(timeout=20))
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork"
+)
+def test_worker_pool_works_in_a_forked_child():
+    # The parent's pool threads do not survive a fork; a child (a
+    # multiprocessing pool on Linux, say) must not wait on them forever.
+    with _threads.blas_worker_pool(2) as pool:
+        assert pool.submit(sum, [1, 2]).result() == 3
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_run_in_worker_pool, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == 3
