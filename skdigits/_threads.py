@@ -113,15 +113,11 @@ def _spare_cores(before, after):
     return (after[0] - before[0]) / (after[1] - before[1]) * (os.cpu_count() or 1)
 
 
-def _caller_threads():
+def blas_threads_in_force():
+    """The BLAS thread count in force now (the largest over the libraries)."""
     return max(
         (lib.num_threads for lib in _blas_controller().lib_controllers), default=1
     )
-
-
-def blas_threads_in_force():
-    """The BLAS thread count in force now (the largest over the libraries)."""
-    return _caller_threads()
 
 
 class _InlinePool:
@@ -276,7 +272,7 @@ class BlasThreads:
         self._count = 1
 
     def __enter__(self):
-        caller = _caller_threads()
+        caller = blas_threads_in_force()
         self._original = _blas_controller().limit(limits=1)
         self._current = 1
         if self._work is None:
