@@ -49,6 +49,7 @@ from skdigits._validation import (
     check_n_classes,
     check_target,
     check_warm_start,
+    check_warm_start_classes,
     layer_sizes,
     partial_fit_classes,
     weight_samples,
@@ -205,6 +206,11 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     loss_curve_ : list of float
         Objective after each iteration (each epoch for the minibatch solvers),
         since the weights were initialised.
+
+    best_loss_ : float or None
+        Smallest value of ``loss_curve_``: the best training objective reached.
+        None with ``early_stopping``, where ``best_validation_score_`` decides
+        which weights are kept (as in MLPClassifier).
 
     n_iter_ : int
         Number of iterations run since the weights were initialised.
@@ -407,14 +413,14 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """The fit as named steps: validate, initial state, validation split,
         run the solver, set the fitted state."""
         first_call = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
-        X, y, y_index, classes = self._validate(X, y, classes, first_call)
+        X, y, y_index, classes = self._validate(X, y, classes, first_call, incremental)
         sample_weight = self._sample_weights(sample_weight, X, y)
         sizes = layer_sizes(self.hidden_layer_sizes, X.shape[1], len(classes))
         # One generator, drawn in a fixed order: init, split, shuffling.
         rng = check_random_state(self.random_state)
         theta0, history, opt_state = self._initial_state(sizes, rng, first_call)
         fit_data, validation = self._validation_split(
-            X, y, y_index, sample_weight, len(classes), rng, incremental
+            X, y, y_index, sample_weight, rng, incremental
         )
         if not self._method().minibatch:
             fit_data = collapse_rows(*fit_data)
@@ -451,7 +457,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         return self
 
-    def _validate(self, X, y, classes, first_call):
+    def _validate(self, X, y, classes, first_call, incremental):
         """Checked ``X`` and ``y``, the label indices and the classes."""
         # The finiteness check sums X; inf + -inf must raise its clear
         # ValueError, not a RuntimeWarning first.
@@ -467,6 +473,8 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         check_target(y)
         if not first_call:
             classes = self.classes_
+            if not incremental:
+                check_warm_start_classes(y, classes)
         elif classes is None:
             classes = check_n_classes(np.unique(y))
         check_labels_known(y, classes)
@@ -496,7 +504,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         theta0 = pack(self.coefs_, self.intercepts_, np.float64)
         return theta0, history, self._optimizer_state
 
-    def _validation_split(self, X, y, y_index, w, n_classes, rng, incremental):
+    def _validation_split(self, X, y, y_index, w, rng, incremental):
         """``((X, y_index, w) to fit, (X, y, w) to score or Nones)``."""
         if not self.early_stopping or incremental:
             return (X, y_index, w), (None, None, None)
@@ -505,7 +513,6 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             y,
             y_index,
             w,
-            n_classes=n_classes,
             fraction=self.validation_fraction,
             rng=rng,
         )
@@ -608,6 +615,13 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.loss_ = loss
         self.loss_curve_ = list(loss_curve)
         self.n_iter_ = len(self.loss_curve_)
+        # The best training loss, as MLPClassifier's; with early stopping the
+        # validation score decides instead.
+        self.best_loss_ = (
+            None
+            if validation_scores is not None or not self.loss_curve_
+            else min(self.loss_curve_)
+        )
         self.validation_scores_ = validation_scores
         self.best_validation_score_ = (
             None if best_validation_score is None else float(best_validation_score)

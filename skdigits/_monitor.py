@@ -182,20 +182,22 @@ class Monitor:
         return OptimizeResult(*self.last, n_iter=n_done, status="interrupted")
 
 
-def holdout_split(X, y, y_index, w, *, n_classes, fraction, rng):
+def holdout_split(X, y, y_index, w, *, fraction, rng):
     """``((X, y_index, w) to fit, (X, y, w) to score)``: a share ``fraction``
-    of the rows held out, stratified when every class can appear on both
-    sides."""
+    of the rows held out, stratified by class as MLPClassifier's split is."""
     from sklearn.model_selection import train_test_split
 
     n_val = int(np.ceil(fraction * X.shape[0]))
-    small = np.bincount(y_index).min() < 2
-    small |= n_classes > min(n_val, X.shape[0] - n_val)
+    if n_val < 2:
+        raise ValueError(
+            f"The validation set is too small: validation_fraction={fraction} of "
+            f"{X.shape[0]} samples holds out {n_val}. Increase "
+            "'validation_fraction' or the size of your dataset."
+        )
+    # train_test_split names a class with a single member, or a split too
+    # small to hold every class.
     train, val = train_test_split(
-        np.arange(X.shape[0]),
-        test_size=fraction,
-        stratify=None if small else y,
-        random_state=rng,
+        np.arange(X.shape[0]), test_size=fraction, stratify=y, random_state=rng
     )
     if not np.sum(w[val]) > 0:
         raise ValueError(

@@ -48,6 +48,17 @@ def check_labels_known(y, classes):
         )
 
 
+def check_warm_start_classes(y, classes):
+    """A warm-started ``fit`` must see the classes of the previous fit."""
+    seen = np.unique(y)
+    if not np.array_equal(seen, classes):
+        raise ValueError(
+            "warm_start can only be used where `y` has the same classes as in "
+            f"the previous call to fit. Previously got {classes!r}, `y` has "
+            f"{seen!r}. Set warm_start=False to refit from scratch."
+        )
+
+
 def check_partial_fit_classes(classes):
     """The sorted, distinct labels of ``classes``, checked as scikit-learn checks y."""
     if np.ndim(np.asarray(classes, dtype=object)) != 1:
@@ -58,6 +69,8 @@ def check_partial_fit_classes(classes):
     # Mixed strings and numbers, NaN and continuous values are refused here,
     # as they are in y.
     with np.errstate(invalid="ignore"):
+        # Named 'classes' in the messages (NaN, inf), not 'y'.
+        type_of_target(classes, input_name="classes")
         check_classification_targets(classes)
         return unique_labels(classes)
 
