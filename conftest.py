@@ -11,8 +11,8 @@ import pytest
 
 HAS_KERAS = importlib.util.find_spec("keras") is not None
 
-_KERAS_MODULES = ["objective.py", "layers.py", "export.py"]
-collect_ignore = [] if HAS_KERAS else [f"skdigits/_keras/{m}" for m in _KERAS_MODULES]
+_KERAS_MODULES = ["_backends/_keras.py", "_keras/layers.py", "_keras/export.py"]
+collect_ignore = [] if HAS_KERAS else [f"skdigits/{m}" for m in _KERAS_MODULES]
 
 
 def pytest_collection_modifyitems(config, items):

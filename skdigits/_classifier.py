@@ -18,8 +18,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skdigits._backends import BACKENDS, get_backend
-from skdigits._canonical import collapse_rows
+from skdigits._backends import BACKENDS, make_objective
 from skdigits._monitor import (
     EarlyStopping,
     Monitor,
@@ -412,18 +411,18 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def _fit_once(self, X, y, sample_weight, incremental, classes):
         """The fit as named steps: validate, initial state, validation split,
         run the solver, set the fitted state."""
-        first_call = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
-        X, y, y_index, classes = self._validate(X, y, classes, first_call, incremental)
+        # Start from new weights, or continue from the fitted ones.
+        reset = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
+        X, y, y_index, classes = self._validate(X, y, classes, reset, incremental)
         sample_weight = self._sample_weights(sample_weight, X, y)
         sizes = layer_sizes(self.hidden_layer_sizes, X.shape[1], len(classes))
+        method = self._method()
         # One generator, drawn in a fixed order: init, split, shuffling.
         rng = check_random_state(self.random_state)
-        theta0, history, opt_state = self._initial_state(sizes, rng, first_call)
+        theta0, history, opt_state = self._initial_state(sizes, rng, reset)
         fit_data, validation = self._validation_split(
             X, y, y_index, sample_weight, rng, incremental
         )
-        if not self._method().minibatch:
-            fit_data = collapse_rows(*fit_data)
         # Callbacks score copies of the estimator during the fit: they need
         # classes_ from the first iteration on. The rest of the fitted state is
         # set once, at the end.
@@ -431,7 +430,10 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         schedule = self._schedule(incremental)
         monitor = self._monitor(X, y, sizes, validation, history, schedule.max_iter)
         objective = self._objective(*fit_data, len(classes), sizes)
-        result = self._run(objective, theta0, schedule, monitor, rng, opt_state)
+        try:
+            result = self._run(objective, theta0, method, schedule, monitor, rng, opt_state)
+        finally:
+            objective.close()
         theta, loss = monitor.kept(result)
         coefs, intercepts = split(theta.astype(X.dtype), sizes)
         early = monitor.early_stopping
@@ -443,7 +445,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             loss_curve=history["loss"],
             validation_scores=None if early is None else early.scores,
             best_validation_score=None if early is None else early.best_score,
-            sample_weight_sum=float(np.sum(fit_data[2])),
+            penalty_factor=objective.penalty_factor,
             optimizer_state=result.state,
         )
         monitor.progress.close(self.coefs_, self.intercepts_)
@@ -452,12 +454,12 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 result,
                 solver=self.solver,
                 max_iter=self.max_iter,
-                tol_stops=self.early_stopping or self._method().minibatch,
+                tol_stops=self.early_stopping or method.minibatch,
                 X=X,
             )
         return self
 
-    def _validate(self, X, y, classes, first_call, incremental):
+    def _validate(self, X, y, classes, reset, incremental):
         """Checked ``X`` and ``y``, the label indices and the classes."""
         # The finiteness check sums X; inf + -inf must raise its clear
         # ValueError, not a RuntimeWarning first.
@@ -468,10 +470,10 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 y,
                 accept_sparse="csr",
                 dtype=(np.float64, np.float32),
-                reset=first_call,
+                reset=reset,
             )
         check_target(y)
-        if not first_call:
+        if not reset:
             classes = self.classes_
             if not incremental:
                 check_warm_start_classes(y, classes)
@@ -487,9 +489,9 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         )
         return weight_samples(sample_weight, self.class_weight, y)
 
-    def _initial_state(self, layer_sizes, rng, first_call):
+    def _initial_state(self, layer_sizes, rng, reset):
         """``(theta0, history, optimizer state)``: fresh, or the warm start's."""
-        if first_call:
+        if reset:
             if not isinstance(self.init, str):
                 check_init_matrices(self.init, layer_sizes)
             theta0 = initial_theta(
@@ -502,7 +504,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             "val": list(self.validation_scores_ or []),
         }
         theta0 = pack(self.coefs_, self.intercepts_, np.float64)
-        return theta0, history, self._optimizer_state
+        return theta0, history, self._optimizer_state_
 
     def _validation_split(self, X, y, y_index, w, rng, incremental):
         """``((X, y_index, w) to fit, (X, y, w) to score or Nones)``."""
@@ -562,25 +564,27 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return Monitor(progress, early)
 
     def _objective(self, X, y_index, sample_weight, n_classes, layer_sizes):
-        """The backend's objective on the rows to fit, with one-hot targets."""
+        """The objective on the rows to fit, with one-hot targets, computed
+        by the backend's engine."""
         Y = (y_index[:, None] == np.arange(n_classes)).astype(X.dtype)
-        return get_backend(self.backend).make_objective(
+        return make_objective(
             X,
             Y,
             sample_weight,
-            alpha=self.alpha,
+            l2=self.alpha,
             layer_sizes=layer_sizes,
             activation=self.activation,
             out_activation=self.out_activation,
+            backend=self.backend,
         )
 
-    def _run(self, objective, theta0, schedule, monitor, rng, opt_state):
+    def _run(self, objective, theta0, method, schedule, monitor, rng, opt_state):
         """The driver's result; after Ctrl-C, the last completed iteration."""
         try:
             return minimize(
                 objective,
                 theta0,
-                self._method(),
+                method,
                 schedule,
                 on_iteration=monitor,
                 rng=rng,
@@ -601,7 +605,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         loss_curve,
         validation_scores=None,
         best_validation_score=None,
-        sample_weight_sum=None,
+        penalty_factor=None,
         optimizer_state=None,
     ):
         """Write the fitted state: the one place every path (fit, partial_fit,
@@ -626,10 +630,10 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.best_validation_score_ = (
             None if best_validation_score is None else float(best_validation_score)
         )
-        # The penalty's scale alpha / (2 * sum(s)), for to_keras; None when the
+        # alpha / sum(sample_weight) of the fit, for to_keras; None when the
         # weights were not fitted to data.
-        self._sample_weight_sum = sample_weight_sum
-        self._optimizer_state = {} if optimizer_state is None else optimizer_state
+        self._penalty_factor_ = penalty_factor
+        self._optimizer_state_ = {} if optimizer_state is None else optimizer_state
 
     # ------------------------------------------------------------- predict
 
@@ -747,7 +751,6 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         minibatch = self._method().minibatch
         # Keras has no full-batch methods: those export Adam, afresh.
         method = self._method(None if minibatch else "adam")
-        total = self._sample_weight_sum
         from skdigits._keras import require_keras
 
         require_keras("to_keras()")
@@ -758,9 +761,9 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             self.intercepts_,
             activation=self.activation,
             out_activation=self.out_activation_,
-            l2=0.0 if total is None else self.alpha / (2 * total),
+            l2=0.0 if self._penalty_factor_ is None else self._penalty_factor_ / 2,
             method=method,
-            optimizer_state=self._optimizer_state if minibatch else None,
+            optimizer_state=self._optimizer_state_ if minibatch else None,
         )
 
     def _method(self, solver=None):
@@ -783,10 +786,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
 def _is_fit_state(name):
     """Whether an attribute is state that ``fit`` sets (and must restore on failure)."""
-    return (name.endswith("_") and not name.startswith("__")) or name in (
-        "_optimizer_state",
-        "_sample_weight_sum",
-    )
+    return name.endswith("_") and not name.startswith("__")
 
 
 def classifier_from_weights(coefs, intercepts, classes, **params):

@@ -71,6 +71,20 @@ def pack(coefs, intercepts, dtype=np.float64):
     return np.concatenate(parts).astype(dtype, copy=False)
 
 
+def add_penalty(theta, grad, layer_sizes, factor):
+    """Add the gradient of ``factor / 2 * ||W||^2`` (the squared non-bias
+    weights of ``theta``) to ``grad``, in place; return the penalty.
+
+    The one place the L2 penalty is computed, for every engine and executor.
+    """
+    squares = 0.0
+    for B, G in zip(unpack(theta, layer_sizes), unpack(grad, layer_sizes)):
+        W = B[1:]
+        squares += float(np.vdot(W, W))
+        G[1:] += factor * W
+    return 0.5 * factor * squares
+
+
 def split(theta, layer_sizes):
     """``(coefs, intercepts)`` lists, as independent arrays, from ``theta``."""
     blocks = unpack(np.asarray(theta), layer_sizes)

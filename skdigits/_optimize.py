@@ -1,8 +1,8 @@
 """One optimizer driver for every backend.
 
-The driver knows a single function, the objective ``(theta, rows=None) ->
-(loss, grad)`` with its ``n_samples``, ``dtype`` and ``multiply_adds`` (the
-protocol of :mod:`skdigits._backends`), and walks ``theta`` downhill with it:
+The driver knows a single function, the objective ``(theta, rows=None,
+workers=1) -> (loss, grad)`` with its ``n_samples``, ``dtype`` and
+``multiply_adds`` (:class:`skdigits._backends.Objective`), and walks ``theta`` downhill with it:
 full batch through :func:`scipy.optimize.minimize` (L-BFGS-B, nonlinear
 conjugate gradient, truncated Newton), or minibatch SGD / Adam loops. After
 every iteration (an epoch for the minibatch solvers) it calls
@@ -18,8 +18,10 @@ only place that compares solver names.
 
 BLAS threads
 ------------
-The solvers run on one BLAS thread and each evaluation on the thread count
-measured fastest lately (:mod:`skdigits._threads`).
+A run holds BLAS at one thread, and hands the objective the number of Python
+threads a full-batch evaluation's row blocks may run on
+(:func:`skdigits._threads.evaluation_workers`); minibatches run in the calling
+thread.
 """
 
 from contextlib import contextmanager
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
-from skdigits._threads import BlasThreads
+from skdigits._threads import evaluation_workers, one_blas_thread
 
 FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B", "cg": "CG", "tnc": "TNC"}
 MINIBATCH_SOLVERS = ("sgd", "adam")
@@ -159,11 +161,15 @@ def minimize(
     minibatch method's moments across calls (``partial_fit``, warm starts).
     Returns an :class:`OptimizeResult`.
     """
-    if method.minibatch:
-        return _minimize_minibatch(
-            objective, theta0, method, schedule, on_iteration, rng, state
+    with one_blas_thread() as caller_threads:
+        if method.minibatch:
+            return _minimize_minibatch(
+                objective, theta0, method, schedule, on_iteration, rng, state
+            )
+        workers = evaluation_workers(objective.multiply_adds, caller_threads)
+        return _minimize_full_batch(
+            objective, theta0, method, schedule, on_iteration, workers
         )
-    return _minimize_full_batch(objective, theta0, method, schedule, on_iteration)
 
 
 @dataclass
@@ -215,7 +221,9 @@ def check_finite(loss, theta):
 
 # Overflow shows up as a non-finite loss or weights, reported by check_finite.
 @np.errstate(over="ignore", invalid="ignore")
-def _minimize_full_batch(loss_and_grad, theta0, method, schedule, on_iteration):
+def _minimize_full_batch(
+    loss_and_grad, theta0, method, schedule, on_iteration, workers
+):
     """Minimise with ``scipy.optimize.minimize(jac=True)``.
 
     The iteration limit is enforced through the callback for every method, so
@@ -231,11 +239,9 @@ def _minimize_full_batch(loss_and_grad, theta0, method, schedule, on_iteration):
     """
     max_iter, tol, dtype = schedule.max_iter, schedule.tol, loss_and_grad.dtype
     last = {"theta": None, "loss": None}
-    threads = BlasThreads(loss_and_grad.multiply_adds)
 
     def fun(theta):
-        with threads.evaluation():
-            loss, grad = loss_and_grad(theta)
+        loss, grad = loss_and_grad(theta, workers=workers)
         last["theta"], last["loss"] = theta.copy(), loss
         return loss, grad
 
@@ -246,8 +252,7 @@ def _minimize_full_batch(loss_and_grad, theta0, method, schedule, on_iteration):
         if last["theta"] is not None and np.array_equal(xk, last["theta"]):
             loss = last["loss"]
         else:
-            with threads.evaluation():
-                loss = loss_and_grad(xk)[0]
+            loss = loss_and_grad(xk, workers=workers)[0]
         check_finite(loss, xk)
         progress["n_iter"] += 1
         progress["theta"], progress["loss"] = xk.copy(), loss
@@ -268,15 +273,14 @@ def _minimize_full_batch(loss_and_grad, theta0, method, schedule, on_iteration):
         if method == "L-BFGS-B":
             options["ftol"] = 64 * np.finfo(np.float64).eps
     try:
-        with threads:
-            res = scipy.optimize.minimize(
-                fun,
-                progress["theta"],
-                jac=True,
-                method=method,
-                callback=callback,
-                options=options,
-            )
+        res = scipy.optimize.minimize(
+            fun,
+            progress["theta"],
+            jac=True,
+            method=method,
+            callback=callback,
+            options=options,
+        )
     except _Stop as stop:
         return OptimizeResult(
             progress["theta"], float(progress["loss"]), progress["n_iter"], stop.status
@@ -307,24 +311,17 @@ def _minimize_minibatch(
     stall = None
     if schedule.n_iter_no_change is not None:
         stall = Stall(schedule.tol, schedule.n_iter_no_change)
-    work = loss_and_grad.multiply_adds
-    threads = BlasThreads(
-        None if work is None else work * batch_size / n_samples,
-        solver_on_one=False,
-        rows=batch_size,
-    )
     # The optimizer's state at the end of the last completed epoch, handed to
     # the caller with a KeyboardInterrupt (whose weights are that epoch's).
     completed = {k: np.copy(v) for k, v in state.items()}
-    with threads, interrupt_carries(completed):
+    with interrupt_carries(completed):
         for epoch in range(schedule.max_iter):
             if schedule.shuffle:
                 rng.shuffle(order)
             total = 0.0
             for start in range(0, n_samples, batch_size):
                 rows = order[start : start + batch_size]
-                with threads.evaluation(len(rows)):
-                    loss, grad = loss_and_grad(theta, rows)
+                loss, grad = loss_and_grad(theta, rows)
                 total += loss * len(rows)
                 method.update(theta, grad, state)
             epoch_loss = total / n_samples

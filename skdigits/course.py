@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import expit
 from sklearn.utils import check_array, check_random_state, column_or_1d
 
-from skdigits._backends._numpy import NumpyObjective
+from skdigits._backends import make_objective
 from skdigits._classifier import classifier_from_weights
 from skdigits._keras.course import build_keras_model, diagnose_keras_model
 from skdigits._network import forward_logits, initial_theta, n_params, split
@@ -350,11 +350,11 @@ def nn_cost_function(
         )
 
     Y = (y[:, None] == labels).astype(np.float64)
-    objective = NumpyObjective(
+    objective = make_objective(
         X,
         Y,
         np.ones(X.shape[0]),
-        alpha=float(lambda_),
+        l2=float(lambda_),
         layer_sizes=layer_sizes,
         activation="logistic",
         out_activation="logistic",

@@ -7,11 +7,12 @@ so pytest's default import mode puts it on ``sys.path`` (fixtures stay in
 
 import warnings
 
+import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skdigits import MLPDigitClassifier
-from skdigits._backends import BACKENDS
+from skdigits._backends import BACKENDS, make_objective
 from skdigits._network import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from skdigits._optimize import MINIBATCH_SOLVERS, SOLVERS
 
@@ -24,6 +25,7 @@ __all__ = [
     "OUTPUT_ACTIVATIONS",
     "SOLVERS",
     "available_backend",
+    "build_objective",
     "fit_fast",
     "learning_rate",
 ]
@@ -54,3 +56,30 @@ def available_backend(name):
     if name == "keras":
         pytest.importorskip("keras")
     return name
+
+
+def build_objective(
+    X,
+    Y,
+    sample_weight=None,
+    *,
+    layer_sizes,
+    l2=1.0,
+    activation="logistic",
+    out_activation="logistic",
+    backend="numpy",
+):
+    """The objective of a network on ``(X, Y)``, unit weights by default: the
+    set-up the engine and objective tests share."""
+    if sample_weight is None:
+        sample_weight = np.ones(X.shape[0])
+    return make_objective(
+        X,
+        Y,
+        sample_weight,
+        l2=l2,
+        layer_sizes=layer_sizes,
+        activation=activation,
+        out_activation=out_activation,
+        backend=available_backend(backend),
+    )

@@ -368,8 +368,8 @@ def test_partial_fit_carries_the_optimizer_state(small_digits):
         fits[backend] = clf
     a, b = fits["numpy"], fits["keras"]
     assert a.n_iter_ == b.n_iter_ == 4
-    assert b._optimizer_state["t"] == a._optimizer_state["t"]
-    assert all(isinstance(v, np.ndarray | int) for v in b._optimizer_state.values())
+    assert b._optimizer_state_["t"] == a._optimizer_state_["t"]
+    assert all(isinstance(v, np.ndarray | int) for v in b._optimizer_state_.values())
     np.testing.assert_allclose(b.coefs_[0], a.coefs_[0], rtol=0, atol=1e-5)
     # The state is in one format: a fit can switch backends mid-way.
     mixed = MLPDigitClassifier(solver="sgd", learning_rate_init=0.1, random_state=0)
@@ -559,7 +559,7 @@ def test_to_keras_of_a_minibatch_fit_keeps_its_optimizer(small_digits):
     clf = fit_fast(X, y, solver="adam", learning_rate_init=0.01, backend="keras")
     model = clf.to_keras()
     assert type(model.optimizer).__name__ == "Adam"
-    assert int(model.optimizer.iterations.numpy()) == clf._optimizer_state["t"]
+    assert int(model.optimizer.iterations.numpy()) == clf._optimizer_state_["t"]
     # loss_ of a minibatch fit is the last epoch's mean minibatch loss; the
     # model evaluates the objective at the final weights.
     f = _numpy.make_objective(

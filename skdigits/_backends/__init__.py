@@ -1,52 +1,251 @@
-"""Backends: interchangeable implementations of the same objective.
+"""The objective: a data term summed over row blocks by an engine, plus one penalty.
 
-A backend is a module exposing ``make_objective(X, Y, sample_weight, *, alpha,
-layer_sizes, activation, out_activation)``, which returns an :class:`Objective`.
-The optimizer driver in :mod:`skdigits._optimize` only ever sees that object,
-so a backend is free to compute it however it likes (NumPy, TensorFlow
-autodiff, ...). Every solver, full batch or minibatch, runs in that one driver
-for every backend: there is no second optimizer loop.
+``J(theta) = sum_blocks engine(theta, block) / S + lambda / (2 S) ||W||^2``
+
+- An **engine** (:class:`Engine`; the NumPy one in :mod:`skdigits._backends._numpy`,
+  the Keras one in :mod:`skdigits._backends._keras`) evaluates the data term
+  over one block of rows: the weighted sum of the per-sample losses and of
+  their gradients, in float64. It knows nothing of the penalty, of the total
+  weight or of where it runs.
+- An **executor** maps the engine over the blocks and sums the results in a
+  fixed order: :class:`Local` runs them in the calling thread, or, given
+  ``workers > 1``, on that many Python threads with one BLAS thread each
+  (the blocks and their order depend on the number of rows alone, so the
+  result is the same bits on any number of workers). The Dask executor of
+  :mod:`skdigits._dask` runs them where the chunks live.
+- :class:`Objective` holds the blocks, the total weight ``S`` and the
+  penalty's factor, computed once per fit, and adds the penalty once. The
+  optimizer driver calls it as ``objective(theta, rows=None, workers=1)``.
+
+The weights handed to an engine are the sample weights divided by their mean,
+so that float32 arithmetic neither overflows nor underflows whatever their
+scale; ``S`` is then the number of rows.
 """
 
-from typing import Protocol
+import collections
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol, runtime_checkable
 
 import numpy as np
+import scipy.sparse as sp
+
+from skdigits._network import add_penalty, n_params
 
 BACKENDS = ("numpy", "keras")
 
 
-class Objective(Protocol):
-    """What the driver needs of a backend's objective.
+@runtime_checkable
+class Engine(Protocol):
+    """The data term of a network over one block of rows.
 
-    ``objective(theta)`` returns ``(loss, grad)`` at the float64 vector
-    ``theta``: the loss as a float, the gradient as a float64 array of
-    ``theta``'s shape. ``objective(theta, rows)`` returns the unbiased minibatch
-    estimate over the sample indices ``rows``: the data term over those rows
-    scaled by ``n_samples / len(rows)``, plus the full penalty.
+    ``engine(theta, X, Y, w)`` returns ``(loss, grad)``: ``sum_i w_i l_i`` over
+    the block's rows as a float, and its gradient with respect to the float64
+    vector ``theta`` as a new float64 array of ``theta``'s shape. ``X`` is a
+    block of rows (a dense view or a CSR matrix), ``Y`` their one-hot targets
+    and ``w`` their weights, both in the engine's ``dtype``.
     """
 
-    #: Number of (collapsed) training rows.
-    n_samples: int
     #: Precision of the arithmetic (float32 or float64).
     dtype: np.dtype
-    #: Multiply-adds of the matrix products of one full evaluation, for the BLAS
-    #: thread policy; None when the backend manages its own threads.
-    multiply_adds: int | None
+    #: Rows per block of a full batch.
+    block_rows: int
+    #: Whether blocks may run concurrently in Python threads (False when the
+    #: engine runs its own thread pool, as TensorFlow does).
+    threadable: bool
 
-    def __call__(self, theta, rows=None): ...
+    def __call__(self, theta, X, Y, w): ...
 
 
-def get_backend(name):
-    """Import and return the backend module called ``name``."""
+def get_engine(name, dtype, *, layer_sizes, activation, out_activation):
+    """The engine of the backend called ``name``."""
     if name == "numpy":
-        from skdigits._backends import _numpy
-
-        return _numpy
-    if name == "keras":
+        from skdigits._backends._numpy import NumpyEngine as engine
+    elif name == "keras":
         from skdigits._keras import require_keras
 
         require_keras("backend='keras'")
-        from skdigits._keras import objective
+        from skdigits._backends._keras import KerasEngine as engine
+    else:
+        raise ValueError(f"Unknown backend {name!r}; expected one of {BACKENDS}.")
+    return engine(
+        dtype,
+        layer_sizes=layer_sizes,
+        activation=activation,
+        out_activation=out_activation,
+    )
 
-        return objective
-    raise ValueError(f"Unknown backend {name!r}; expected one of {BACKENDS}.")
+
+def row_blocks(n_rows, max_rows):
+    """Slices of ``range(n_rows)`` in blocks of equal sizes (within one row),
+    at most ``max_rows`` each: they depend on the numbers alone."""
+    if n_rows == 0:
+        return []
+    size = -(-n_rows // -(-n_rows // max_rows))  # ceil(n / number of blocks)
+    return [slice(a, min(n_rows, a + size)) for a in range(0, n_rows, size)]
+
+
+class Local:
+    """Runs the blocks in this process: in the calling thread, or on a pool of
+    ``workers`` Python threads (BLAS on one thread each, as the driver set it).
+
+    ``map_sum(fn, blocks, workers)`` returns ``(sum of the losses, sum of the
+    gradients)`` of ``fn(block)``, added in the blocks' order whatever the
+    number of workers. A pool is made on first use and kept until
+    :meth:`close`; at most ``2 * workers`` results wait to be added.
+    """
+
+    def __init__(self):
+        self._pools = {}
+
+    def map_sum(self, fn, blocks, workers=1):
+        loss, grad = 0.0, None
+
+        def add(result):
+            nonlocal loss, grad
+            part_loss, part_grad = result
+            loss += part_loss
+            if grad is None:
+                grad = part_grad
+            else:
+                grad += part_grad
+
+        workers = min(workers, len(blocks))
+        if workers <= 1:
+            for block in blocks:
+                add(fn(block))
+            return loss, grad
+        if workers not in self._pools:
+            self._pools[workers] = ThreadPoolExecutor(
+                workers, thread_name_prefix="skdigits-block"
+            )
+        pool, pending = self._pools[workers], collections.deque()
+        for block in blocks:
+            if len(pending) == 2 * workers:
+                add(pending.popleft().result())
+            pending.append(pool.submit(fn, block))
+        while pending:
+            add(pending.popleft().result())
+        return loss, grad
+
+    def close(self):
+        for pool in self._pools.values():
+            pool.shutdown()
+        self._pools.clear()
+
+
+class Objective:
+    """The regularised objective of a network on in-memory data.
+
+    ``J(theta) = sum_i s_i l_i / S + l2 / (2 S) * ||W||^2`` with ``S =
+    sum_i s_i`` and ``||W||^2`` the squared non-bias weights. ``X`` is used in
+    place (no copy of dense data): a full batch walks it in blocks of
+    ``engine.block_rows`` rows, views. ``objective(theta, rows)`` is the
+    unbiased minibatch estimate: the data term over ``rows`` scaled by
+    ``n_samples / len(rows)``, plus the full penalty.
+
+    Attributes
+    ----------
+    n_samples : int
+        Number of rows.
+
+    dtype : numpy.dtype
+        Precision of the engine's arithmetic.
+
+    multiply_adds : int or None
+        Multiply-adds of the matrix products of one full evaluation, for the
+        driver's choice of workers; None when the blocks cannot run in
+        threads (the engine runs its own thread pool).
+
+    penalty_factor : float
+        ``l2 / S``: the penalty is ``penalty_factor / 2 * ||W||^2``.
+    """
+
+    def __init__(self, engine, X, Y, sample_weight, *, l2, layer_sizes):
+        self.engine = engine
+        self.dtype = np.dtype(engine.dtype)
+        self.layer_sizes = list(layer_sizes)
+        self.n_samples = n = X.shape[0]
+        self._X = X.tocsr() if sp.issparse(X) else X
+        self._Y = np.asarray(Y, dtype=self.dtype)
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        total = float(np.sum(sample_weight))
+        # Weights relative to their mean: S becomes the number of rows.
+        self._w = (sample_weight * (n / total)).astype(self.dtype)
+        self.penalty_factor = l2 / total
+        self._n_params = n_params(self.layer_sizes)
+        self._blocks = row_blocks(n, engine.block_rows)
+        self._executor = Local()
+        self.multiply_adds = (
+            n * _multiply_adds_per_row(self.layer_sizes) if engine.threadable else None
+        )
+
+    def _check(self, theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        if theta.shape != (self._n_params,):
+            raise ValueError(
+                f"theta has shape {theta.shape}; this network has "
+                f"{self._n_params} parameters."
+            )
+        return theta
+
+    def data_term(self, theta, rows=None, workers=1):
+        """``(sum_i w_i l_i, its gradient)`` over all rows, or over ``rows``,
+        the weights relative to their mean; ``theta`` a float64 vector."""
+        X, Y, w = self._X, self._Y, self._w
+        if rows is not None:
+            rows = np.asarray(rows)
+            X = X[rows] if sp.issparse(X) else np.take(X, rows, axis=0)
+            return self.engine(theta, X, Y[rows], w[rows])
+
+        def block(part):
+            return self.engine(theta, X[part], Y[part], w[part])
+
+        return self._executor.map_sum(block, self._blocks, workers)
+
+    def __call__(self, theta, rows=None, workers=1):
+        theta = self._check(theta)
+        loss, grad = self.data_term(theta, rows, workers)
+        # The data term's mean over the rows evaluated: the full batch's, or
+        # the minibatch's unbiased estimate of it.
+        scale = 1.0 / (self.n_samples if rows is None else len(rows))
+        loss *= scale
+        grad *= scale
+        loss += add_penalty(theta, grad, self.layer_sizes, self.penalty_factor)
+        return float(loss), grad
+
+    def close(self):
+        """Stop the worker threads, if any."""
+        self._executor.close()
+
+
+def _multiply_adds_per_row(layer_sizes):
+    """Forward and gradient products of every layer, and the error propagated
+    back through every layer but the first, per row."""
+    return sum(
+        2 * (n_in + 1) * n_out + (i > 0) * n_in * n_out
+        for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]))
+    )
+
+
+def make_objective(
+    X,
+    Y,
+    sample_weight,
+    *,
+    l2,
+    layer_sizes,
+    activation,
+    out_activation,
+    backend="numpy",
+):
+    """The :class:`Objective` of a network on ``(X, Y, sample_weight)``,
+    computed by ``backend``'s engine in the dtype of ``X``; ``l2`` is the
+    penalty's strength (the course's lambda)."""
+    engine = get_engine(
+        backend,
+        X.dtype,
+        layer_sizes=layer_sizes,
+        activation=activation,
+        out_activation=out_activation,
+    )
+    return Objective(engine, X, Y, sample_weight, l2=l2, layer_sizes=layer_sizes)
