@@ -43,6 +43,7 @@ from sklearn.neural_network import MLPClassifier
 
 from skdigits import MLPDigitClassifier
 from skdigits._backends import _numpy as engine
+from skdigits._backends import make_objective
 from skdigits._network import initial_theta, unpack
 from skdigits.datasets import load_digits
 
@@ -53,11 +54,11 @@ def problem(dtype):
     X, y = load_digits(size=20, return_X_y=True)
     X = X.astype(dtype)
     Y = np.eye(10)[y]
-    f = engine.NumpyObjective(
+    f = make_objective(
         X,
         Y,
         np.ones(len(y)),
-        alpha=1.0,
+        l2=1.0,
         layer_sizes=LAYERS,
         activation="logistic",
         out_activation="logistic",

@@ -267,21 +267,21 @@ class _EvaluationClock:
     ``with`` block runs."""
 
     def __enter__(self):
-        from skdigits._backends._numpy import NumpyObjective
+        from skdigits._backends import Objective
 
         self.seconds, self.calls = 0.0, 0
-        call = NumpyObjective.__call__
+        call = Objective.__call__
 
-        def timed(obj, theta, rows=None):
+        def timed(obj, theta, rows=None, workers=1):
             start = time.perf_counter()
             try:
-                return call(obj, theta, rows)
+                return call(obj, theta, rows, workers)
             finally:
                 self.seconds += time.perf_counter() - start
                 self.calls += 1
 
-        self._restore = lambda: setattr(NumpyObjective, "__call__", call)
-        NumpyObjective.__call__ = timed
+        self._restore = lambda: setattr(Objective, "__call__", call)
+        Objective.__call__ = timed
         return self
 
     def __exit__(self, *exc):
@@ -339,16 +339,16 @@ def _profile(spec, X, y, hidden):
     import numpy as np
     from threadpoolctl import threadpool_limits
 
-    from skdigits._backends._numpy import NumpyObjective
+    from skdigits._backends import make_objective
     from skdigits._network import n_params
 
     n, d = X.shape
     Y = np.eye(10, dtype=X.dtype)[y]
-    obj = NumpyObjective(
+    obj = make_objective(
         X,
         Y,
         np.ones(n),
-        alpha=ALPHA,
+        l2=ALPHA,
         layer_sizes=[d, hidden, 10],
         activation="logistic",
         out_activation="logistic",

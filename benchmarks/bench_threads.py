@@ -4,13 +4,14 @@
    with the course network's 10285 parameters; per iteration, with the default
    BLAS threads and with one.
 2. Fits (L-BFGS and Adam, at the course's shape and at 784-100-10) under three
-   policies: skdigits' driver as shipped (solver on one BLAS thread, each
-   evaluation on the thread count it measured faster), always one thread
-   (``threadpool_limits(1)`` around the fit), always two (the driver's
-   policy switched off) -- on the machine as it is and with one competing
-   process spinning on a core.
-3. One evaluation of the NumPy objective on one and on the default number of
-   BLAS threads, minibatch and full-batch sizes, in both conditions: where
+   policies: skdigits' driver as shipped (BLAS on one thread, a large
+   full-batch evaluation's row blocks on the caller's count of Python
+   threads), always one thread (``threadpool_limits(1)`` around the fit), and
+   OpenBLAS's own threads (the driver's policy switched off) -- on the machine
+   as it is and with one competing process spinning on a core.
+3. One evaluation of the NumPy objective: on one BLAS thread, on OpenBLAS's
+   default threads, and in row blocks on that many Python threads (one BLAS
+   thread each), minibatch and full-batch sizes, in both conditions: where
    threads pay.
 
 Everything is interleaved; medians.
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import time
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import numpy as np
 from _common import (
@@ -40,24 +41,31 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skdigits._optimize as driver
 from skdigits import MLPDigitClassifier, _threads
-from skdigits._backends._numpy import NumpyObjective
+from skdigits._backends import make_objective
 from skdigits._network import initial_theta, n_params
 
 
-class _NoThreadControl:
-    """Stand-in for the driver's ``BlasThreads`` that changes nothing."""
+@contextmanager
+def _openblas_threads():
+    """The driver's policy switched off: BLAS keeps the caller's threads and
+    every evaluation runs in the calling thread."""
+    saved = driver.one_blas_thread, driver.evaluation_workers
 
-    def __init__(self, work, solver_on_one=True, rows=1):
-        pass
+    @contextmanager
+    def keep_threads():
+        yield _threads.blas_threads_in_force()
 
-    def __enter__(self):
-        return self
+    driver.one_blas_thread = keep_threads
+    driver.evaluation_workers = lambda work, caller: 1
+    try:
+        yield
+    finally:
+        driver.one_blas_thread, driver.evaluation_workers = saved
 
-    def __exit__(self, *exc_info):
-        pass
 
-    def evaluation(self, n_rows=None):
-        return nullcontext()
+@contextmanager
+def _nothing():
+    yield
 
 
 def solver_alone(repeats):
@@ -124,7 +132,7 @@ FIT_CASES = [
     ("5000 x 400-25, Adam", lambda: _synthetic(5000, 400), "adam", 6),
     ("12000 x 784-100, Adam", lambda: _synthetic(12000, 784), "adam", 2),
 ]
-POLICIES = ("driver (measured)", "always 1 thread", "always 2 threads")
+POLICIES = ("driver (blocks on threads)", "always 1 thread", "OpenBLAS threads")
 
 
 def fits(repeats):
@@ -141,17 +149,11 @@ def fits(repeats):
             n_iter_no_change=max_iter + 1,
             random_state=0,
         )
-        saved = driver.BlasThreads
-        if policy == "always 2 threads":
-            driver.BlasThreads = _NoThreadControl
-        _threads._TIMES_BY_SIZE.clear()  # no memory of earlier fits
-        try:
-            mode = "1 thread" if policy == "always 1 thread" else "default"
-            with thread_mode(mode), warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                seconds, _ = timed(clf.fit, X, y)
-        finally:
-            driver.BlasThreads = saved
+        mode = "1 thread" if policy == "always 1 thread" else "default"
+        switch = _openblas_threads() if policy == "OpenBLAS threads" else _nothing()
+        with switch, thread_mode(mode), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            seconds, _ = timed(clf.fit, X, y)
         return seconds / clf.n_iter_
 
     res = {}
@@ -178,8 +180,7 @@ def fits(repeats):
     print(
         "Fits (float32) under three thread policies, ms per iteration or epoch "
         "(x the best policy), on the machine as it is (idle) and with one "
-        "competing process (busy); the driver starts each fit with no "
-        "timings remembered:\n"
+        "competing process (busy):\n"
     )
     print_table(["machine", "fit", *POLICIES], rows)
 
@@ -203,22 +204,22 @@ def evaluations(repeats):
         X = rng.rand(n, p).astype(np.float32)
         Y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]
         layers = [p, h, 10]
-        f = NumpyObjective(
+        f = make_objective(
             X,
             Y,
             np.ones(n),
-            alpha=1.0,
+            l2=1.0,
             layer_sizes=layers,
             activation="logistic",
             out_activation="logistic",
         )
         objectives.append((f, initial_theta(layers, "uniform", 0.12, rng)))
 
-    def case(f, theta, threads):
+    def case(f, theta, threads, workers=1):
         def run():
             with blas.limit(limits=threads):
                 start = time.perf_counter()
-                f(theta)
+                f(theta, workers=workers)
                 return time.perf_counter() - start
 
         return run
@@ -229,9 +230,16 @@ def evaluations(repeats):
             for (n, p, h), (f, theta) in zip(problems, objectives):
                 rounds = int(np.clip(1e9 / f.multiply_adds, 10 * repeats, 300))
                 res = interleave(
-                    {1: case(f, theta, 1), default: case(f, theta, default)}, rounds
+                    {
+                        "one": case(f, theta, 1),
+                        "openblas": case(f, theta, default),
+                        "blocks": case(f, theta, 1, workers=default),
+                    },
+                    rounds,
                 )
-                one, many = np.median(res[1]) * 1e3, np.median(res[default]) * 1e3
+                one, many, blocks = (
+                    np.median(res[k]) * 1e3 for k in ("one", "openblas", "blocks")
+                )
                 rows.append(
                     [
                         cond,
@@ -239,14 +247,17 @@ def evaluations(repeats):
                         f"{f.multiply_adds / 1e6:.0f}",
                         f"{one:.3f}",
                         f"{many:.3f}",
+                        f"{blocks:.3f}",
                         f"{one / many:.2f}",
+                        f"{one / blocks:.2f}",
                     ]
                 )
     print(
-        f"One evaluation (float32), ms (median), 1 vs {default} BLAS threads, "
-        "idle and with one competing process; the driver keeps evaluations below "
-        f"{_threads.SMALL_WORK / 1e6:.0f}M multiply-adds on 1 thread and times "
-        "the others:\n"
+        f"One evaluation (float32), ms (median): 1 BLAS thread, {default} OpenBLAS "
+        f"threads, and row blocks on {default} Python threads of one BLAS thread "
+        "each; idle and with one competing process. The driver runs evaluations "
+        f"below {_threads.SMALL_WORK / 1e6:.0f}M multiply-adds on 1 thread and "
+        "the others in blocks on the caller's count:\n"
     )
     print_table(
         [
@@ -254,8 +265,10 @@ def evaluations(repeats):
             "problem",
             "M multiply-adds",
             "1 thread",
-            f"{default} threads",
-            f"speed-up of {default} threads",
+            f"{default} OpenBLAS",
+            f"{default} blocks",
+            "speed-up OpenBLAS",
+            "speed-up blocks",
         ],
         rows,
     )

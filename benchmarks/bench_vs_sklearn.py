@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from skdigits import MLPDigitClassifier
-from skdigits._backends._numpy import NumpyObjective
+from skdigits._backends import make_objective
 from skdigits._network import pack
 from skdigits.datasets import load_digits
 
@@ -133,11 +133,11 @@ def main():
 
     # The two minimise the same function: evaluate ours at sklearn's weights.
     sk, _ = fit_sklearn(X64, Y, args.max_iter)
-    f = NumpyObjective(
+    f = make_objective(
         X64,
         Y,
         np.ones(len(y)),
-        alpha=ALPHA,
+        l2=ALPHA,
         layer_sizes=[400, 25, 10],
         activation="logistic",
         out_activation="logistic",

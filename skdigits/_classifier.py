@@ -431,7 +431,9 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         monitor = self._monitor(X, y, sizes, validation, history, schedule.max_iter)
         objective = self._objective(*fit_data, len(classes), sizes)
         try:
-            result = self._run(objective, theta0, method, schedule, monitor, rng, opt_state)
+            result = self._run(
+                objective, theta0, method, schedule, monitor, rng, opt_state
+            )
         finally:
             objective.close()
         theta, loss = monitor.kept(result)

@@ -2,7 +2,8 @@
 
 The driver knows a single function, the objective ``(theta, rows=None,
 workers=1) -> (loss, grad)`` with its ``n_samples``, ``dtype`` and
-``multiply_adds`` (:class:`skdigits._backends.Objective`), and walks ``theta`` downhill with it:
+``multiply_adds`` (:class:`skdigits._backends.Objective`), and walks
+``theta`` downhill with it:
 full batch through :func:`scipy.optimize.minimize` (L-BFGS-B, nonlinear
 conjugate gradient, truncated Newton), or minibatch SGD / Adam loops. After
 every iteration (an epoch for the minibatch solvers) it calls

@@ -26,6 +26,7 @@ __all__ = [
     "SOLVERS",
     "available_backend",
     "build_objective",
+    "expected_failed_checks",
     "fit_fast",
     "learning_rate",
 ]
@@ -83,3 +84,22 @@ def build_objective(
         out_activation=out_activation,
         backend=available_backend(backend),
     )
+
+
+WEIGHT_CHECKS = (
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weight_equivalence_on_sparse_data",
+)
+REASON = (
+    "equal to rounding, not bit for bit: the rows are summed in another order, "
+    "and fits that stop on tol then differ within the tolerance"
+)
+
+
+def expected_failed_checks(estimator):
+    """scikit-learn's checks an estimator is expected to fail: the
+    weight-equivalence checks, for full-batch fits of logistic units, which
+    agree to the solver's tolerance, not bit for bit (see test_common.py)."""
+    if estimator.solver in ("sgd", "adam") or estimator.activation == "relu":
+        return {}
+    return dict.fromkeys(WEIGHT_CHECKS, REASON)

@@ -73,11 +73,11 @@ def test_interrupt_before_any_iteration_leaves_estimator_unchanged(
 ):
     from skdigits._backends import _numpy
 
-    def interrupted(self, theta, rows=None):
+    def interrupted(self, theta, X, Y, w):
         raise KeyboardInterrupt
 
-    # Ctrl-C inside the very first objective evaluation.
-    monkeypatch.setattr(_numpy.NumpyObjective, "__call__", interrupted)
+    # Ctrl-C inside the very first evaluation of the engine.
+    monkeypatch.setattr(_numpy.NumpyEngine, "__call__", interrupted)
     X, y = small_digits
     clf = MLPDigitClassifier(max_iter=5)
     with pytest.raises(KeyboardInterrupt):

@@ -115,14 +115,16 @@ def test_without_matplotlib_the_numbers_still_come(tmp_path, capsys, monkeypatch
 def test_keras_backend_missing_is_reported_not_fatal(
     tmp_path, capsys, monkeypatch, agg
 ):
-    real = skdigits._classifier.get_backend
+    import skdigits._backends
 
-    def get_backend(name):
+    real = skdigits._backends.get_engine
+
+    def get_engine(name, *args, **kwargs):
         if name == "keras":
             raise ImportError("no Keras here")
-        return real(name)
+        return real(name, *args, **kwargs)
 
-    monkeypatch.setattr(skdigits._classifier, "get_backend", get_backend)
+    monkeypatch.setattr(skdigits._backends, "get_engine", get_engine)
     monkeypatch.setattr(
         "skdigits.__main__.importlib.util.find_spec", lambda name: object()
     )

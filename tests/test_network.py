@@ -3,7 +3,6 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import approx_fprime
 
-from skdigits._backends._numpy import NumpyObjective
 from skdigits._network import (
     HIDDEN_ACTIVATIONS,
     OUTPUT_ACTIVATIONS,
@@ -15,6 +14,8 @@ from skdigits._network import (
     split,
     unpack,
 )
+
+from _helpers import build_objective
 
 LAYERS = [5, 4, 3, 3]
 
@@ -32,11 +33,11 @@ def _problem(rng, out_activation, weighted, dtype=np.float64):
 @pytest.mark.parametrize("weighted", [False, True])
 def test_gradient_matches_finite_differences(activation, out_activation, weighted, rng):
     X, Y, sw = _problem(rng, out_activation, weighted)
-    f = NumpyObjective(
+    f = build_objective(
         X,
         Y,
         sw,
-        alpha=0.7,
+        l2=0.7,
         layer_sizes=LAYERS,
         activation=activation,
         out_activation=out_activation,
@@ -51,11 +52,11 @@ def test_gradient_matches_finite_differences(activation, out_activation, weighte
 def test_loss_is_the_documented_objective(out_activation, rng):
     X, Y, sw = _problem(rng, out_activation, weighted=True)
     alpha = 1.3
-    f = NumpyObjective(
+    f = build_objective(
         X,
         Y,
         sw,
-        alpha=alpha,
+        l2=alpha,
         layer_sizes=LAYERS,
         activation="tanh",
         out_activation=out_activation,
@@ -78,11 +79,11 @@ def test_loss_is_stable_for_huge_logits(rng):
     X = rng.rand(6, 3) * 1e8
     Y = np.eye(2)[[0, 1, 0, 1, 0, 1]]
     for out in ["logistic", "softmax"]:
-        f = NumpyObjective(
+        f = build_objective(
             X,
             Y,
             np.ones(6),
-            alpha=1.0,
+            l2=1.0,
             layer_sizes=[3, 2, 2],
             activation="relu",
             out_activation=out,
@@ -96,10 +97,10 @@ def test_sparse_and_dense_agree(rng):
     X[X < 0.5] = 0
     theta = rng.uniform(-1, 1, n_params(LAYERS))
     kw = dict(
-        alpha=0.5, layer_sizes=LAYERS, activation="logistic", out_activation="logistic"
+        l2=0.5, layer_sizes=LAYERS, activation="logistic", out_activation="logistic"
     )
-    dense = NumpyObjective(X, Y, sw, **kw)(theta)
-    sparse = NumpyObjective(sp.csr_matrix(X), Y, sw, **kw)(theta)
+    dense = build_objective(X, Y, sw, **kw)(theta)
+    sparse = build_objective(sp.csr_matrix(X), Y, sw, **kw)(theta)
     assert dense[0] == pytest.approx(sparse[0], rel=1e-13)
     np.testing.assert_allclose(dense[1], sparse[1], rtol=1e-12, atol=1e-15)
 
@@ -108,10 +109,10 @@ def test_float32_objective_close_to_float64(rng):
     X, Y, sw = _problem(rng, "logistic", weighted=False)
     theta = rng.uniform(-1, 1, n_params(LAYERS))
     kw = dict(
-        alpha=1.0, layer_sizes=LAYERS, activation="logistic", out_activation="logistic"
+        l2=1.0, layer_sizes=LAYERS, activation="logistic", out_activation="logistic"
     )
-    l64, g64 = NumpyObjective(X, Y, sw, **kw)(theta)
-    l32, g32 = NumpyObjective(X.astype(np.float32), Y, sw, **kw)(theta)
+    l64, g64 = build_objective(X, Y, sw, **kw)(theta)
+    l32, g32 = build_objective(X.astype(np.float32), Y, sw, **kw)(theta)
     assert g32.dtype == np.float64
     assert l32 == pytest.approx(l64, rel=1e-5)
     np.testing.assert_allclose(g32, g64, rtol=1e-3, atol=1e-5)
@@ -119,11 +120,11 @@ def test_float32_objective_close_to_float64(rng):
 
 def test_minibatch_rows_are_an_unbiased_estimate(rng):
     X, Y, sw = _problem(rng, "softmax", weighted=True)
-    f = NumpyObjective(
+    f = build_objective(
         X,
         Y,
         sw,
-        alpha=1.0,
+        l2=1.0,
         layer_sizes=LAYERS,
         activation="relu",
         out_activation="softmax",
