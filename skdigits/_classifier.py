@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 )
 
 from skdigits._backends import BACKENDS, make_objective
+from skdigits._dask import is_dask_collection
 from skdigits._monitor import (
     EarlyStopping,
     Monitor,
@@ -49,6 +50,8 @@ from skdigits._validation import (
     check_target,
     check_warm_start,
     check_warm_start_classes,
+    check_weight_total,
+    class_weight_factors,
     layer_sizes,
     partial_fit_classes,
     weight_samples,
@@ -413,8 +416,14 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         run the solver, set the fitted state."""
         # Start from new weights, or continue from the fitted ones.
         reset = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
-        X, y, y_index, classes = self._validate(X, y, classes, reset, incremental)
-        sample_weight = self._sample_weights(sample_weight, X, y)
+        total = None
+        if is_dask_collection(X) or is_dask_collection(y):
+            X, y, y_index, classes, sample_weight, total = self._validate_dask(
+                X, y, sample_weight, classes, reset, incremental
+            )
+        else:
+            X, y, y_index, classes = self._validate(X, y, classes, reset, incremental)
+            sample_weight = self._sample_weights(sample_weight, X, y)
         sizes = layer_sizes(self.hidden_layer_sizes, X.shape[1], len(classes))
         method = self._method()
         # One generator, drawn in a fixed order: init, split, shuffling.
@@ -429,7 +438,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         schedule = self._schedule(incremental)
         monitor = self._monitor(X, y, sizes, validation, history, schedule.max_iter)
-        objective = self._objective(*fit_data, len(classes), sizes)
+        objective = self._objective(*fit_data, len(classes), sizes, total)
         try:
             result = self._run(
                 objective, theta0, method, schedule, monitor, rng, opt_state
@@ -483,6 +492,53 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             classes = check_n_classes(np.unique(y))
         check_labels_known(y, classes)
         return X, y, np.searchsorted(classes, y), classes
+
+    def _validate_dask(self, X, y, sample_weight, classes, reset, incremental):
+        """The checks of :meth:`_validate` and :meth:`_sample_weights` for Dask
+        collections, the data staying on the workers: ``(X, y, label indices,
+        classes, sample weights, their total)``, the arrays persisted."""
+        import dask
+
+        from skdigits._dask import check_data, fit_statistics, label_indices
+
+        if self.early_stopping and not incremental:
+            raise ValueError(
+                "early_stopping=True is not supported with Dask arrays: hold out "
+                "a validation set yourself and score it, or fit in memory."
+            )
+        X, y, sample_weight = check_data(X, y, sample_weight)
+        if not reset and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but MLPDigitClassifier is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        X, y, sample_weight = dask.persist(X, y, sample_weight)
+        found, counts, total, smallest, finite = fit_statistics(X, y, sample_weight)
+        if not finite:
+            raise ValueError("Input X contains NaN or infinity.")
+        if smallest < 0:
+            raise ValueError("Negative values in sample_weight passed to fit.")
+        check_target(found)
+        if not reset:
+            classes = self.classes_
+            if not incremental:
+                check_warm_start_classes(found, classes)
+        elif classes is None:
+            classes = check_n_classes(found)
+        check_labels_known(found, classes)
+        y_index = label_indices(y, classes)
+        if self.class_weight is not None:
+            factors = class_weight_factors(self.class_weight, classes, found, counts)
+            sample_weight = sample_weight * y_index.map_blocks(
+                np.take, factors, dtype=np.float64
+            )
+            total = sample_weight.sum().compute()
+        check_weight_total(float(total))
+        (y_index, sample_weight) = dask.persist(y_index, sample_weight)
+        if reset:
+            self.n_features_in_ = int(X.shape[1])
+            vars(self).pop("feature_names_in_", None)
+        return X, y, y_index, np.asarray(classes), sample_weight, float(total)
 
     def _sample_weights(self, sample_weight, X, y):
         """Checked sample weights times the class weights."""
@@ -565,9 +621,24 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         )
         return Monitor(progress, early)
 
-    def _objective(self, X, y_index, sample_weight, n_classes, layer_sizes):
+    def _objective(self, X, y_index, sample_weight, n_classes, layer_sizes, total):
         """The objective on the rows to fit, with one-hot targets, computed
-        by the backend's engine."""
+        by the backend's engine (on the workers for Dask arrays, whose weight
+        ``total`` was computed there)."""
+        if total is not None:
+            from skdigits._dask import DaskObjective
+
+            return DaskObjective(
+                X,
+                y_index,
+                sample_weight,
+                total=total,
+                l2=self.alpha,
+                layer_sizes=layer_sizes,
+                activation=self.activation,
+                out_activation=self.out_activation,
+                backend=self.backend,
+            )
         Y = (y_index[:, None] == np.arange(n_classes)).astype(X.dtype)
         return make_objective(
             X,
@@ -651,6 +722,18 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         return forward_logits(X, self.coefs_, self.intercepts_, self.activation)
 
+    def _map_chunks(self, method, X, n_columns, dtype):
+        """``method`` over the chunks of the Dask collection ``X``, lazily."""
+        from skdigits._dask import predict_blocks
+
+        check_is_fitted(self)
+        if len(X.shape) != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has shape {X.shape}, but MLPDigitClassifier is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return predict_blocks(method, X, n_columns=n_columns, dtype=dtype)
+
     def predict(self, X):
         """Predict class labels.
 
@@ -662,8 +745,11 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         y : ndarray of shape (n_samples,)
-            Predicted labels, among ``classes_``.
+            Predicted labels, among ``classes_``; a lazy Dask array when ``X``
+            is one.
         """
+        if is_dask_collection(X):
+            return self._map_chunks(self.predict, X, None, self.classes_.dtype)
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
 
@@ -678,8 +764,12 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities, columns in the order of ``classes_``.
+            Log-probabilities, columns in the order of ``classes_``; a lazy
+            Dask array when ``X`` is one.
         """
+        if is_dask_collection(X):
+            n = len(self.classes_)
+            return self._map_chunks(self.predict_log_proba, X, n, np.float64)
         return log_proba_from_logits(self._logits(X), self.out_activation_)
 
     def predict_proba(self, X):
@@ -696,9 +786,40 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Probabilities, columns in the order of ``classes_``.
+            Probabilities, columns in the order of ``classes_``; a lazy Dask
+            array when ``X`` is one.
         """
+        if is_dask_collection(X):
+            n = len(self.classes_)
+            return self._map_chunks(self.predict_proba, X, n, np.float64)
         return np.exp(self.predict_log_proba(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples; a Dask array is scored on its workers.
+
+        y : array-like of shape (n_samples,)
+            True labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Accuracy, weighted by ``sample_weight``.
+        """
+        if not (is_dask_collection(X) or is_dask_collection(y)):
+            return super().score(X, y, sample_weight)
+        from skdigits._dask import check_data
+
+        X, y, w = check_data(X, y, sample_weight)
+        correct = self.predict(X) == y
+        return float((correct * w).sum().compute() / w.sum().compute())
 
     def to_keras(self):
         """A compiled Keras model holding the fitted network and its objective.

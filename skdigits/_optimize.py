@@ -296,7 +296,8 @@ def _minimize_full_batch(
 def _minimize_minibatch(
     loss_and_grad, theta0, method, schedule, on_iteration, rng, state
 ):
-    """Minibatch SGD or Adam, one epoch an iteration.
+    """Minibatch SGD or Adam, one epoch an iteration, over the batches of rows
+    the objective deals (``objective.batches(batch_size, rng, shuffle)``).
 
     Training stops, as converged, once the epoch loss stalls (:class:`Stall`
     with ``schedule.tol`` and ``n_iter_no_change``; None leaves stopping to
@@ -308,7 +309,6 @@ def _minimize_minibatch(
     state = {k: np.copy(state[k]) if k in state else v for k, v in fresh.items()}
     n_samples = loss_and_grad.n_samples
     batch_size = min(schedule.batch_size or 200, n_samples)
-    order = np.arange(n_samples)
     stall = None
     if schedule.n_iter_no_change is not None:
         stall = Stall(schedule.tol, schedule.n_iter_no_change)
@@ -317,11 +317,8 @@ def _minimize_minibatch(
     completed = {k: np.copy(v) for k, v in state.items()}
     with interrupt_carries(completed):
         for epoch in range(schedule.max_iter):
-            if schedule.shuffle:
-                rng.shuffle(order)
             total = 0.0
-            for start in range(0, n_samples, batch_size):
-                rows = order[start : start + batch_size]
+            for rows in loss_and_grad.batches(batch_size, rng, schedule.shuffle):
                 loss, grad = loss_and_grad(theta, rows)
                 total += loss * len(rows)
                 method.update(theta, grad, state)

@@ -159,6 +159,21 @@ def check_class_weight(class_weight):
             )
 
 
+def class_weight_factors(class_weight, classes, found, counts):
+    """The factor of each of ``classes`` for ``class_weight`` ('balanced' or a
+    dict), from the classes ``found`` in ``y`` and their ``counts``: what
+    :func:`sklearn.utils.compute_sample_weight` gives each row of a class."""
+    check_class_weight(class_weight)
+    factors = np.ones(len(classes))
+    if class_weight == "balanced":
+        present = np.searchsorted(classes, found)
+        factors[present] = np.sum(counts) / (len(found) * np.asarray(counts))
+    else:
+        for i, label in enumerate(classes):
+            factors[i] = class_weight.get(label, 1.0)
+    return factors
+
+
 def weight_samples(sample_weight, class_weight, y):
     """Checked sample weights times the class weights; their sum must be a
     positive, finite number."""
@@ -167,6 +182,12 @@ def weight_samples(sample_weight, class_weight, y):
         sample_weight = sample_weight * compute_sample_weight(class_weight, y)
     with np.errstate(over="ignore"):
         total = np.sum(sample_weight)
+    check_weight_total(total)
+    return sample_weight
+
+
+def check_weight_total(total):
+    """The sum of the sample weights must be a positive, finite number."""
     if not np.isfinite(total):
         raise ValueError(
             f"The sample weights sum to {total} (overflow): they are too large "
@@ -175,4 +196,3 @@ def weight_samples(sample_weight, class_weight, y):
         )
     if not total > 0:
         raise ValueError("The sample weights sum to zero: nothing to fit.")
-    return sample_weight

@@ -37,6 +37,13 @@ class _Quadratic:
         self.multiply_adds, self.n_samples = multiply_adds, n_samples
         self.threads, self.workers = [], []
 
+    def batches(self, batch_size, rng, shuffle):
+        order = np.arange(self.n_samples)
+        if shuffle:
+            rng.shuffle(order)
+        for start in range(0, self.n_samples, batch_size):
+            yield order[start : start + batch_size]
+
     def __call__(self, theta, rows=None, workers=1):
         self.threads.append(_blas_threads())
         self.workers.append(workers)

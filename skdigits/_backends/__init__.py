@@ -15,7 +15,8 @@
   :mod:`skdigits._dask` runs them where the chunks live.
 - :class:`Objective` holds the blocks, the total weight ``S`` and the
   penalty's factor, computed once per fit, and adds the penalty once. The
-  optimizer driver calls it as ``objective(theta, rows=None, workers=1)``.
+  optimizer driver calls it as ``objective(theta, rows=None, workers=1)``, and
+  its minibatch loop over ``objective.batches(batch_size, rng, shuffle)``.
 
 The weights handed to an engine are the sample weights divided by their mean,
 so that float32 arithmetic neither overflows nor underflows whatever their
@@ -175,6 +176,7 @@ class Objective:
         self._n_params = n_params(self.layer_sizes)
         self._blocks = row_blocks(n, engine.block_rows)
         self._executor = Local()
+        self._order = None
         self.multiply_adds = (
             n * _multiply_adds_per_row(self.layer_sizes) if engine.threadable else None
         )
@@ -212,6 +214,16 @@ class Objective:
         grad *= scale
         loss += add_penalty(theta, grad, self.layer_sizes, self.penalty_factor)
         return float(loss), grad
+
+    def batches(self, batch_size, rng, shuffle):
+        """One epoch's minibatches: row indices, in an order shuffled with
+        ``rng`` (a ``RandomState``) from the last epoch's when ``shuffle``."""
+        if self._order is None:
+            self._order = np.arange(self.n_samples)
+        if shuffle:
+            rng.shuffle(self._order)
+        for start in range(0, self.n_samples, batch_size):
+            yield self._order[start : start + batch_size]
 
     def close(self):
         """Stop the worker threads, if any."""
