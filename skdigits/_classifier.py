@@ -499,7 +499,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         classes, sample weights, their total)``, the arrays persisted."""
         import dask
 
-        from skdigits._dask import check_data, fit_statistics, label_indices
+        from skdigits._dask import check_data, fit_statistics, label_indices, per_row
 
         if self.early_stopping and not incremental:
             raise ValueError(
@@ -529,9 +529,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         y_index = label_indices(y, classes)
         if self.class_weight is not None:
             factors = class_weight_factors(self.class_weight, classes, found, counts)
-            sample_weight = sample_weight * y_index.map_blocks(
-                np.take, factors, dtype=np.float64
-            )
+            sample_weight = sample_weight * per_row(y_index, factors)
             total = sample_weight.sum().compute()
         check_weight_total(float(total))
         (y_index, sample_weight) = dask.persist(y_index, sample_weight)

@@ -130,6 +130,17 @@ def _positions(y, classes):
     return np.searchsorted(classes, y)
 
 
+def _lookup(index, values):
+    return values[index]
+
+
+def per_row(y_index, values):
+    """``values[y_index]``, lazily, chunk by chunk (a value per class)."""
+    return y_index.map_blocks(
+        _lookup, np.asarray(values), dtype=np.asarray(values).dtype
+    )
+
+
 def label_indices(y, classes):
     """``y``'s positions in ``classes``, lazily, chunk by chunk."""
     return y.map_blocks(_positions, np.asarray(classes), dtype=np.intp)

@@ -77,3 +77,172 @@ def _skdigits_imported():
     import sys
 
     return "skdigits" in sys.modules
+
+
+# ------------------------------------------------ fitting on Dask arrays
+
+da = pytest.importorskip("dask.array")
+
+
+def _chunked(X, y, rows=150):
+    return da.from_array(X, chunks=(rows, -1)), da.from_array(y, chunks=rows)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "cg"])
+def test_dask_fit_equals_the_in_memory_fit(client, small_digits, solver):
+    X, y = small_digits
+    params = dict(hidden_layer_sizes=(8,), max_iter=15, solver=solver, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        memory = MLPDigitClassifier(**params).fit(X, y)
+        on_dask = MLPDigitClassifier(**params).fit(*_chunked(X, y))
+    # The same objective summed in another order: equal to rounding.
+    np.testing.assert_allclose(on_dask.loss_curve_, memory.loss_curve_, rtol=1e-9)
+    for a, b in zip(on_dask.coefs_, memory.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(on_dask.classes_, memory.classes_)
+    assert on_dask.n_features_in_ == X.shape[1]
+
+
+def test_dask_minibatches_follow_the_chunk_order(client, small_digits):
+    from skdigits._dask import DaskObjective
+
+    X, y = small_digits
+    params = dict(
+        hidden_layer_sizes=(8,),
+        solver="adam",
+        learning_rate_init=0.01,
+        max_iter=3,
+        random_state=0,
+    )
+    # One chunk: the same rows in the same order as in memory.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        memory = MLPDigitClassifier(**params).fit(X, y)
+        one = MLPDigitClassifier(**params).fit(*_chunked(X, y, rows=len(y)))
+    np.testing.assert_allclose(one.loss_curve_, memory.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(one.coefs_[0], memory.coefs_[0], rtol=1e-8, atol=1e-12)
+    # Several chunks: each epoch visits them in a shuffled order, and the
+    # rows of each in a shuffled order; the same batches in memory give the
+    # same steps.
+    dX, dy = _chunked(X, y, rows=100)
+    Xp, yp, w = dX.persist(), dy.persist(), da.ones(len(y), chunks=100).persist()
+    objective = DaskObjective(
+        Xp,
+        yp,
+        w,
+        total=float(len(y)),
+        l2=1.0,
+        layer_sizes=[64, 8, 3],
+        activation="logistic",
+        out_activation="logistic",
+        backend="numpy",
+    )
+    starts = np.cumsum([0, *dX.chunks[0][:-1]])
+    rng = np.random.RandomState(5)
+    batches = list(objective.batches(30, rng, shuffle=True))
+    rows = np.concatenate([starts[_chunk_of(b, Xp)] + b.rows for b in batches])
+    np.testing.assert_array_equal(np.sort(rows), np.arange(len(y)))
+    assert max(len(b) for b in batches) == 30
+    from _helpers import build_objective
+
+    memory_objective = build_objective(X, np.eye(3)[y], layer_sizes=[64, 8, 3])
+    theta = np.random.RandomState(0).uniform(-0.3, 0.3, 64 * 8 + 8 + 9 * 3)
+    for batch in batches[:5]:
+        start = starts[_chunk_of(batch, Xp)]
+        a = objective(theta, batch)
+        b = memory_objective(theta, start + batch.rows)
+        assert a[0] == pytest.approx(b[0], rel=1e-12)
+        np.testing.assert_allclose(a[1], b[1], rtol=1e-10, atol=1e-13)
+    objective.close()
+
+
+def _chunk_of(batch, X):
+    """Which chunk of X a batch's rows come from (their first row's values)."""
+    starts = np.cumsum([0, *X.chunks[0][:-1]])
+    for i, start in enumerate(starts):
+        if np.array_equal(X[start : start + len(batch.X)].compute(), batch.X):
+            return i
+    raise AssertionError("batch from no chunk")
+
+
+def test_fit_does_not_gather_X(client, small_digits, monkeypatch):
+    X, y = small_digits
+    dX, dy = _chunked(X, y)
+    shape = dX.shape
+
+    def refuse(self, *args, **kwargs):
+        if self.shape == shape:
+            raise AssertionError("X was gathered into the client")
+        return original_compute(self, *args, **kwargs)
+
+    def refuse_array(self, *args, **kwargs):
+        if self.shape == shape:
+            raise AssertionError("X was converted to a NumPy array in the client")
+        return original_array(self, *args, **kwargs)
+
+    original_compute, original_array = da.Array.compute, da.Array.__array__
+    monkeypatch.setattr(da.Array, "compute", refuse)
+    monkeypatch.setattr(da.Array, "__array__", refuse_array)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for solver in ("lbfgs", "adam"):
+            clf = MLPDigitClassifier(
+                hidden_layer_sizes=(5,), max_iter=3, solver=solver
+            ).fit(dX, dy)
+    proba = clf.predict_proba(dX)
+    assert isinstance(proba, da.Array) and proba.shape == (len(y), 3)
+    monkeypatch.undo()
+    np.testing.assert_allclose(proba.compute(), clf.predict_proba(X), rtol=1e-12)
+
+
+def test_predict_is_lazy_and_score_runs_on_the_workers(client, small_digits):
+    X, y = small_digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPDigitClassifier(hidden_layer_sizes=(8,), max_iter=20).fit(X, y)
+    dX, dy = _chunked(X, y)
+    for method in ("predict", "predict_proba", "predict_log_proba"):
+        lazy = getattr(clf, method)(dX)
+        assert isinstance(lazy, da.Array)
+        np.testing.assert_allclose(lazy.compute(), getattr(clf, method)(X))
+    assert clf.score(dX, dy) == pytest.approx(clf.score(X, y))
+    with pytest.raises(ValueError, match="expecting 64 features"):
+        clf.predict(dX[:, :10])
+
+
+def test_sample_and_class_weights_on_dask(client, small_digits):
+    X, y = small_digits
+    sw = np.random.RandomState(0).uniform(0.5, 2, len(y))
+    params = dict(
+        hidden_layer_sizes=(6,), max_iter=5, class_weight="balanced", random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        memory = MLPDigitClassifier(**params).fit(X, y, sample_weight=sw)
+        dX, dy = _chunked(X, y)
+        on_dask = MLPDigitClassifier(**params).fit(
+            dX, dy, sample_weight=da.from_array(sw, chunks=150)
+        )
+    np.testing.assert_allclose(on_dask.loss_curve_, memory.loss_curve_, rtol=1e-9)
+
+
+def test_bad_dask_input_is_refused_before_any_work(client, small_digits):
+    X, y = small_digits
+    dX, dy = _chunked(X, y)
+    clf = MLPDigitClassifier(max_iter=2)
+    with pytest.raises(ValueError, match="same length"):
+        clf.fit(dX, dy[:-5])
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        clf.fit(dX[dX[:, 0] >= 0], dy)
+    with pytest.raises(ValueError, match="chunked along its features"):
+        clf.fit(dX.rechunk((150, 16)), dy)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        clf.fit(da.where(dX > 0.99, np.nan, dX), dy)
+    with pytest.raises(ValueError, match="early_stopping"):
+        MLPDigitClassifier(early_stopping=True).fit(dX, dy)
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": X[:, 0], "b": ["x"] * len(y)})
+    with pytest.raises(ValueError, match="non-numeric columns"):
+        clf.fit(dd.from_pandas(frame, npartitions=2), dy)
