@@ -19,7 +19,7 @@ from skdigits._grade.report import PartResult
 class Outcome:
     """What one call of learner code did: its value, or how it failed."""
 
-    __slots__ = ("value", "error", "timed_out", "warnings", "mutated")
+    __slots__ = ("value", "error", "timed_out", "warnings", "mutated", "changes")
 
     def __init__(self):
         self.value = None
@@ -27,6 +27,7 @@ class Outcome:
         self.timed_out = False
         self.warnings = []
         self.mutated = []
+        self.changes = {}
 
 
 def call(func, args, timeout, arg_names=()):
@@ -62,6 +63,7 @@ def call(func, args, timeout, arg_names=()):
             and np.array_equal(now, original, equal_nan=True)
         ):
             outcome.mutated.append(name)
+            outcome.changes[name] = (original, now)
     return outcome
 
 
@@ -76,7 +78,7 @@ def _where(func, exc):
     return ""
 
 
-def _exception_sentence(fname, exc, func, where):
+def _exception_sentence(fname, exc, func, where, label_advice=None):
     text = str(exc).strip().splitlines()
     text = text[0] if text else ""
     if len(text) > 160:
@@ -84,11 +86,14 @@ def _exception_sentence(fname, exc, func, where):
     sentence = (
         f"{fname} raised {type(exc).__name__}: {text}{_where(func, exc)} {where}."
     )
-    if isinstance(exc, IndexError) and "out of bounds" in text:
-        sentence += (
-            " The labels are 1..K (the digit 0 is label 10): output unit k-1 is "
-            "label k, so index with y - 1."
-        )
+    axis_error = getattr(getattr(np, "exceptions", np), "AxisError", ())
+    if (
+        label_advice
+        and isinstance(exc, IndexError)
+        and not isinstance(exc, axis_error)
+        and "out of bounds" in text
+    ):
+        sentence += " " + label_advice
     return sentence
 
 
@@ -101,15 +106,21 @@ def timeout_sentence(fname, timeout, where=""):
     )
 
 
-def failure(fname, outcome, func, where, timeout):
-    """A PartResult for an outcome that did not even return, or None."""
+def failure(fname, outcome, func, where, timeout, label_advice=None, mutation=True):
+    """A PartResult for an outcome that did not even return, or None.
+
+    ``label_advice`` is added to an IndexError out of bounds (not to NumPy's
+    AxisError); ``mutation=False`` leaves changed inputs to the caller.
+    """
     if outcome.timed_out:
         return PartResult(False, timeout_sentence(fname, timeout, where), "timeout")
     if outcome.error is not None:
         return PartResult(
-            False, _exception_sentence(fname, outcome.error, func, where), "raises"
+            False,
+            _exception_sentence(fname, outcome.error, func, where, label_advice),
+            "raises",
         )
-    if outcome.mutated:
+    if mutation and outcome.mutated:
         names = " and ".join(outcome.mutated)
         return PartResult(
             False,
