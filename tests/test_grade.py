@@ -115,14 +115,25 @@ def test_correct_learner_file_passes_with_octave_names(tmp_path):
 
 
 def test_variant_without_mistake_is_the_reference():
+    """The grader's own NumPy network is the course's, in both unrollings."""
     for plist in _problems().values():
         for p in plist:
-            J, grad = _variant(p.theta, p.sizes, p.X, p.y, p.lam)
+            theta = np.concatenate([p.T1.ravel(order="F"), p.T2.ravel(order="F")])
             J_ref, grad_ref = course.nn_cost_function(
-                p.theta, *p.sizes, p.X, p.y, p.lam
+                theta, *p.sizes, p.X, p.cls + 1, p.lam
             )
+            J, grad = _variant(p.T1, p.T2, p.X, p.cls, p.lam, "F")
             assert np.isclose(J, J_ref, rtol=1e-12)
             assert np.allclose(grad, grad_ref, rtol=1e-10, atol=1e-14)
+            # Row-major: the same numbers, unrolled the other way.
+            J_c, grad_c = _variant(p.T1, p.T2, p.X, p.cls, p.lam, "C")
+            n1 = p.T1.size
+            G1 = grad_ref[:n1].reshape(p.T1.shape, order="F")
+            G2 = grad_ref[n1:].reshape(p.T2.shape, order="F")
+            assert np.isclose(J_c, J_ref, rtol=1e-12)
+            assert np.allclose(
+                grad_c, np.concatenate([G1.ravel(), G2.ravel()]), rtol=1e-10
+            )
 
 
 def test_sources_dict_module_kwargs_and_missing_parts(tmp_path):

@@ -1,12 +1,15 @@
 """Running learner code safely: a worker thread, a timeout, warnings, mutations.
 
-Learner code runs in a worker thread that the grader waits for with
-``Thread.join(timeout)``: a call that does not return in time is reported as
-timed out and the thread is left behind as a daemon (Python cannot stop a
-thread). Exceptions, NumPy warnings and changed inputs become findings.
+Learner code runs in a worker thread that the grader waits for with a
+timeout: a call that does not return in time is reported as timed out and the
+thread is left behind as a daemon (Python cannot stop a thread); the next call
+gets a new worker. One worker serves every call until then (starting a thread
+per call cost more than the tiny networks' arithmetic). Exceptions, NumPy
+warnings and changed inputs become findings.
 """
 
 import os
+import queue
 import threading
 import traceback
 import warnings
@@ -30,6 +33,47 @@ class Outcome:
         self.changes = {}
 
 
+class _Worker:
+    """A daemon thread that runs the calls it is given, one after another."""
+
+    def __init__(self):
+        self.tasks = queue.SimpleQueue()
+        self.thread = threading.Thread(
+            target=self._loop, daemon=True, name="skdigits-grade"
+        )
+        self.thread.start()
+
+    def _loop(self):
+        while True:
+            task, done = self.tasks.get()
+            task()
+            done.set()
+
+    def run(self, task, timeout):
+        """Whether ``task`` finished within ``timeout`` seconds."""
+        done = threading.Event()
+        self.tasks.put((task, done))
+        return done.wait(timeout)
+
+
+_worker = [None]
+_worker_lock = threading.Lock()
+
+
+def _run_in_worker(task, timeout):
+    """Run ``task`` in the worker; a worker that times out is abandoned."""
+    with _worker_lock:
+        if _worker[0] is None:
+            _worker[0] = _Worker()
+        worker = _worker[0]
+    finished = worker.run(task, timeout)
+    if not finished:
+        with _worker_lock:
+            if _worker[0] is worker:
+                _worker[0] = None
+    return finished
+
+
 def call(func, args, timeout, arg_names=()):
     """Call learner code in a worker thread; never raises."""
     outcome = Outcome()
@@ -46,10 +90,8 @@ def call(func, args, timeout, arg_names=()):
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        thread = threading.Thread(target=run, daemon=True, name="skdigits-grade")
-        thread.start()
-        thread.join(timeout)
-    if thread.is_alive():
+        finished = _run_in_worker(run, timeout)
+    if not finished:
         outcome.timed_out = True
         return outcome
     outcome.warnings = [

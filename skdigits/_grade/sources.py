@@ -230,6 +230,8 @@ def run_selected(path, cells, roots=(), timeout=STATEMENT_TIMEOUT):
     namespace = {"__name__": f"skdigits_graded_{stem}", "__file__": str(path)}
     folder = str(path.resolve().parent)
     cwd = os.getcwd()
+    saved_path = list(sys.path)
+    before = set(sys.modules)
     sys.path.insert(0, folder)
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
@@ -249,8 +251,8 @@ def run_selected(path, cells, roots=(), timeout=STATEMENT_TIMEOUT):
                 )
     finally:
         os.chdir(cwd)
-        if folder in sys.path:
-            sys.path.remove(folder)
+        sys.path[:] = saved_path
+        _forget_modules(set(sys.modules) - before, folder)
     if skipped:
         notes.insert(
             0,
@@ -259,6 +261,17 @@ def run_selected(path, cells, roots=(), timeout=STATEMENT_TIMEOUT):
             "what they need are run).",
         )
     return namespace, notes
+
+
+def _forget_modules(names, folder):
+    """Drop the learner's own modules (``utils``, ``submission``) imported from
+    the file's folder or the one above from ``sys.modules``, so that the next
+    file graded gets its own; the functions keep theirs."""
+    folder = Path(folder).resolve()
+    for name in names:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file and Path(file).resolve().parent in (folder, folder.parent):
+            del sys.modules[name]
 
 
 def _notebook_cells(path):
