@@ -300,8 +300,8 @@ def _notebook_cells(path):
     )
     if str(language).lower() != "python":
         raise SourceError(
-            f"cannot grade '{path}': a {language} notebook; the grader runs "
-            "Python functions."
+            f"cannot grade '{path}': the notebook's language is {language}, "
+            "not Python."
         )
     return cells
 
