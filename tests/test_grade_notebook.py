@@ -73,7 +73,9 @@ def test_notebook_cells_that_fail_do_not_stop_grading(tmp_path):
         ("R", "language is R, not Python"),
     ],
 )
-def test_bad_notebooks_give_one_error_line_and_exit_2(tmp_path, capsys, content, phrase):
+def test_bad_notebooks_give_one_error_line_and_exit_2(
+    tmp_path, capsys, content, phrase
+):
     path = tmp_path / "learner.ipynb"
     if content is None:
         write_notebook(path, ["import numpy as np\nx = np.zeros(3)", "print(x)"])

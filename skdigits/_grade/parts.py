@@ -131,7 +131,7 @@ def grade_sigmoid_gradient(func, timeout, fname="sigmoid_gradient"):
     tried = "vectors and matrices (z = [-40, 40] among them)"
     scalars = [w for w in worked if "scalar" in w or "float" in w]
     if scalars:
-        tried += ", " + " and ".join(w.removeprefix("the ") for w in scalars)
+        tried += " and on " + " and ".join(scalars)
     message = f"g(z) (1 - g(z)) matches, elementwise, on {tried}."
     if notes:
         message += " Note (not a failure, the exercise passes arrays): " + " ".join(
