@@ -285,7 +285,12 @@ def _notebook_cells(path):
     try:
         notebook = nbformat.read(str(path), as_version=4)
         cells = [
-            (i, cell.source)
+            (
+                f"{i}, In [{cell.execution_count}]"
+                if cell.get("execution_count")
+                else i,
+                cell.source,
+            )
             for i, cell in enumerate(notebook.cells, start=1)
             if cell.cell_type == "code"
         ]
@@ -300,8 +305,7 @@ def _notebook_cells(path):
     )
     if str(language).lower() != "python":
         raise SourceError(
-            f"cannot grade '{path}': the notebook's language is {language}, "
-            "not Python."
+            f"cannot grade '{path}': the notebook's language is {language}, not Python."
         )
     return cells
 
