@@ -5,12 +5,9 @@ Every mistake is written as a learner writes it: a correct exercise 4 in
 plain NumPy (LEARNER below), with one line replaced.
 """
 
-import subprocess
-import sys
 import textwrap
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -501,11 +498,15 @@ def test_each_convention_is_detected_and_named(tmp_path):
 
 
 def test_separate_gradient_function_by_name_and_by_argument():
+    namespace = {}
+    exec(LEARNER, namespace)
+    both = namespace["nnCostFunction"]
+
     def J_only(nn_params, i, h, k, X, y, lambda_=0.0):
-        return course.nn_cost_function(nn_params, i, h, k, X, y, lambda_)[0]
+        return both(nn_params, i, h, k, X, y, lambda_)[0]
 
     def nnGradient(nn_params, i, h, k, X, y, lambda_=0.0):
-        return course.nn_cost_function(nn_params, i, h, k, X, y, lambda_)[1]
+        return both(nn_params, i, h, k, X, y, lambda_)[1]
 
     report = grade({"nnCostFunction": J_only, "nnGradient": nnGradient})
     assert report.parts["regularized_gradient"].passed, str(report)
@@ -569,24 +570,13 @@ def test_cli_exit_codes(tmp_path, capsys):
         assert len(err.strip().splitlines()) == 1
 
 
-def test_grade_imports_no_scikit_learn_tensorflow_or_matplotlib_and_is_fast():
-    """The grader is plain NumPy and SciPy; a .py file grades in well under 2 s."""
-    corpus = Path(__file__).parent / "grade_corpus"
-    code = (
-        "import sys, time\n"
-        "from skdigits._grade import grade\n"
-        "start = time.perf_counter()\n"
-        f"report = grade({str(corpus / 'octave_port.py')!r})\n"
-        "seconds = time.perf_counter() - start\n"
-        "assert report.passed\n"
-        "heavy = [m for m in sys.modules if m.split('.')[0] in "
-        "('tensorflow', 'keras', 'matplotlib', 'sklearn', 'skdigits.course')]\n"
-        "print(seconds, heavy)\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
-    assert run.returncode == 0, run.stderr
-    seconds, heavy = run.stdout.split(" ", 1)
-    assert heavy.strip() == "[]"
-    assert float(seconds) < 2
+def test_one_hot_y_is_a_convention_too():
+    def nnCostFunction(nn_params, i, h, K, X, Y, lambda_):
+        if Y.ndim != 2:
+            raise ValueError("this code takes the one-hot matrix")
+        y = np.argmax(Y, axis=1) + 1
+        return course.nn_cost_function(nn_params, i, h, K, X, y, lambda_)
+
+    report = grade(nnCostFunction=nnCostFunction, predict=course.predict)
+    assert report.passed, str(report)
+    assert report.convention == "column-major unrolling, y one-hot of shape (m, K)"

@@ -73,10 +73,20 @@ def test_corpus_size_and_coverage():
 
 
 def test_notebook_from_the_command_line_in_under_10_s():
+    """``python -m skdigits grade exercise4.ipynb``, run as ``-m`` runs it, and
+    the modules it imported: no scikit-learn, TensorFlow or Keras (the
+    notebook's utils.py imports matplotlib)."""
     pytest.importorskip("nbformat")
+    code = (
+        "import atexit, runpy, sys\n"
+        "atexit.register(lambda: print('heavy:', sorted({m.split('.')[0] for m in "
+        "sys.modules} & {'sklearn', 'tensorflow', 'keras'}), file=sys.stderr))\n"
+        f"sys.argv = ['skdigits', 'grade', {str(NOTEBOOK)!r}]\n"
+        "sys.exit(runpy.run_module('skdigits', run_name='__main__'))\n"
+    )
     start = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-m", "skdigits", "grade", str(NOTEBOOK)],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=60,
@@ -85,6 +95,7 @@ def test_notebook_from_the_command_line_in_under_10_s():
     seconds = time.perf_counter() - start
     assert run.returncode == 0, run.stdout + run.stderr
     assert seconds < 10, seconds
+    assert "heavy: []" in run.stderr
     out = run.stdout
     assert out.startswith("Convention: row-major unrolling, labels 0..K-1")
     assert "the course's Python edition" in out

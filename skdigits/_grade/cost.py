@@ -239,6 +239,8 @@ def detect(runs):
 
 
 def _label_advice(conv):
+    if conv.base is None:
+        return None
     return (
         f"y holds labels {'1..K' if conv.base == 1 else '0..K-1'} here; "
         + convention_facts(conv)["label_advice"]

@@ -168,6 +168,8 @@ def resolve(mistake, conv):
     other = "C" if conv.order == "F" else "F"
     out = {}
     for key, value in mistake.items():
+        if key.startswith("label") and conv.base is None:
+            return None  # one-hot targets: no labels to misread
         if key == "label_other":
             # 1..K data read as 0..K-1 lands one unit up; 0..K-1 read as 1..K down.
             out["label_shift"] = 1 if conv.base == 1 else -1

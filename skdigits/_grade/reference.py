@@ -23,9 +23,10 @@ class Convention:
 
     ``order`` is how ``nn_params`` is unrolled ("F": column-major, MATLAB's
     ``Theta(:)``; "C": row-major, NumPy's ``ravel()``), ``base`` the first
-    label (1: labels 1..K, the digit 0 is label 10; 0: labels 0..K-1) and
-    ``y_shape`` how ``y`` is passed ("vector": (m,); "column": (m, 1), as
-    ``loadmat`` reads it).
+    label (1: labels 1..K, the digit 0 is label 10; 0: labels 0..K-1; None
+    with one-hot ``y``) and ``y_shape`` how ``y`` is passed ("vector": (m,);
+    "column": (m, 1), as ``loadmat`` reads it; "onehot": the (m, K) one-hot
+    matrix, for code that expects it).
     """
 
     order: str
@@ -41,12 +42,12 @@ class Convention:
         return "a mix of the two editions"
 
     def __str__(self):
+        order = ORDER_NAMES[self.order]
+        if self.y_shape == "onehot":
+            return f"{order} unrolling, y one-hot of shape (m, K)"
         labels = "1..K" if self.base == 1 else "0..K-1"
         y = "(m,)" if self.y_shape == "vector" else "(m, 1)"
-        return (
-            f"{ORDER_NAMES[self.order]} unrolling, labels {labels}, y of shape "
-            f"{y}: {self.edition}"
-        )
+        return f"{order} unrolling, labels {labels}, y of shape {y}: {self.edition}"
 
 
 def conventions(prefer_python=False):
@@ -54,11 +55,13 @@ def conventions(prefer_python=False):
     pairs = [("F", 1), ("C", 0), ("C", 1), ("F", 0)]
     if prefer_python:
         pairs = [("C", 0), ("F", 1), ("C", 1), ("F", 0)]
-    return [
+    found = [
         Convention(order, base, y_shape)
         for y_shape in ("vector", "column")
         for order, base in pairs
     ]
+    orders = ("C", "F") if prefer_python else ("F", "C")
+    return found + [Convention(order, None, "onehot") for order in orders]
 
 
 OCTAVE = Convention("F", 1, "vector")
@@ -188,6 +191,8 @@ class Problem:
 
     def y(self, conv):
         """The labels as the convention passes them."""
+        if conv.y_shape == "onehot":
+            return np.eye(self.T2.shape[0])[self.cls]
         y = self.cls + conv.base
         return y[:, None] if conv.y_shape == "column" else y
 
