@@ -375,7 +375,8 @@ def find(namespace, overrides, gradient=None):
     functions = {}
     for key, names in FUNCTION_NAMES.items():
         for name in names:
-            if namespace.get(name) is not None:
+            # In a notebook's globals a name can hold a result (predict = ...).
+            if callable(namespace.get(name)):
                 functions[key] = (name, namespace[name])
                 break
     for name, func in overrides.items():
