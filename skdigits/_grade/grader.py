@@ -201,8 +201,9 @@ def _grade_parts(found, grad, explicit, timeout, prefer_python):
                 "in the Python edition).",
             )
         elif key == "predict":
+            cost_name = found.get("nn_cost_function", ("nn_cost_function",))[0]
             parts[part] = grade_predict(
-                found[key][1], timeout, problems, base, found[key][0]
+                found[key][1], timeout, problems, base, found[key][0], cost_name
             )
         elif key == "sigmoid_gradient":
             parts[part] = grade_sigmoid_gradient(found[key][1], timeout, found[key][0])

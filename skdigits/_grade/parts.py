@@ -239,7 +239,7 @@ def grade_rand_init(func, timeout, fname="rand_initialize_weights"):
 # -- predict -------------------------------------------------------------------
 
 
-def _labels_finding(fname, value, ref, m, K, where, bases):
+def _labels_finding(fname, value, ref, m, K, where, bases, cost_name):
     """``(finding or None, base, note)``: whether ``value`` are the labels.
 
     ``ref`` are the classes 0..K-1; ``bases`` the label bases accepted (the
@@ -322,7 +322,9 @@ def _labels_finding(fname, value, ref, m, K, where, bases):
     )
 
 
-def grade_predict(func, timeout, problems, base=None, fname="predict"):
+def grade_predict(
+    func, timeout, problems, base=None, fname="predict", cost_name="nn_cost_function"
+):
     """PartResult of ``predict`` on the networks of lambda set 0.
 
     ``base`` is the label base of the learner's convention, or None when it
@@ -340,7 +342,7 @@ def grade_predict(func, timeout, problems, base=None, fname="predict"):
         if found is None:
             ref = predict_labels(T1, T2, p.X, base=0)
             found, seen, note = _labels_finding(
-                fname, out.value, ref, p.m, T2.shape[0], where, bases
+                fname, out.value, ref, p.m, T2.shape[0], where, bases, cost_name
             )
             if found is None:
                 bases = (seen,)

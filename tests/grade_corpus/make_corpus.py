@@ -495,6 +495,41 @@ PROGRAMS = {
                             "regularized_gradient": "sigmoid_gradient_of_activation"},
                 OCTAVE_CONV),
     ),
+    "python_sigmoid_at_activation.py": (
+        edit(PYTHON_PY, ("sigmoidGradient(a1.dot(Theta1.T))", "sigmoidGradient(a2[:, 1:])")),
+        outcome(PY_PARTS, {"gradient": "sigmoid_gradient_of_activation",
+                           "regularized_gradient": "sigmoid_gradient_of_activation"},
+                PYTHON_CONV),
+    ),
+    # An Octave port whose gradient is unrolled with NumPy's default order.
+    "octave_gradient_unrolled_C.py": (
+        edit(OCTAVE, ("np.concatenate([Theta1_grad.ravel(order='F'), "
+                      "Theta2_grad.ravel(order='F')])",
+                      "np.concatenate([Theta1_grad.ravel(), Theta2_grad.ravel()])")),
+        outcome(OCT_PARTS, {"gradient": "unrolling_inconsistent",
+                            "regularized_gradient": "unrolling_inconsistent"},
+                OCTAVE_CONV),
+    ),
+    # Labels 0..K-1 in the cost (np.eye(K)[y]) but 1..K in predict: the cost is
+    # right in its own convention, predict is the inconsistency.
+    "octave_labels_0_in_cost.py": (
+        edit(OCTAVE, ("Y = np.eye(num_labels)[y - 1]", "Y = np.eye(num_labels)[y]")),
+        outcome(OCT_PARTS, {"predict": "labels_inconsistent"},
+                "column-major unrolling, labels 0..K-1, y of shape (m,)"),
+    ),
+    # The separate gradient function zeroes the bias through a view.
+    "fmincg_bias_zeroed_in_view.py": (
+        edit(FMINCG, ("    grad1[:, 1:] += (lam / m) * theta1[:, 1:]\n"
+                      "    grad2[:, 1:] += (lam / m) * theta2[:, 1:]\n",
+                      "    theta1[:, 0] = 0\n    theta2[:, 0] = 0\n"
+                      "    grad1 += (lam / m) * theta1\n    grad2 += (lam / m) * theta2\n")),
+        outcome(OCT_PARTS, {"gradient": "bias_zeroed_in_input",
+                            "regularized_gradient": "bias_zeroed_in_input"}, FMINCG_CONV),
+    ),
+    "fmincg_init_transposed.py": (
+        edit(FMINCG, ("(l_out, l_in + 1))", "(l_in + 1, l_out))")),
+        outcome(OCT_PARTS, {"rand_initialize_weights": "wrong_shape"}, FMINCG_CONV),
+    ),
     # Inconsistencies between parts: the gradient unrolled column-major while
     # nn_params is read row-major; predict in the other label base.
     "python_gradient_unrolled_F.py": (
