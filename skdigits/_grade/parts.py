@@ -301,7 +301,7 @@ def _labels_finding(fname, value, ref, m, K, where, bases, cost_name):
                 PartResult(
                     False,
                     f"{fname} returns labels {other} {where}, while your "
-                    f"nn_cost_function reads labels {own}: use one label base "
+                    f"{cost_name} reads labels {own}: use one label base "
                     f"everywhere ({'argmax + 1' if own == '1..K' else 'argmax'}).",
                     "labels_inconsistent",
                 ),
