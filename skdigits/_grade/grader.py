@@ -6,13 +6,9 @@ import io
 import sys
 import time
 
-from skdigits._grade.cost import (
-    Functions,
-    detect,
-    grade_part,
-    grader_numbers,
-    run_cost_function,
-)
+from skdigits._grade.answers import Functions, run_cost_function
+from skdigits._grade.convention import detect
+from skdigits._grade.cost import grade_part, grader_numbers
 from skdigits._grade.parts import grade_predict, grade_rand_init, grade_sigmoid_gradient
 from skdigits._grade.reference import conventions
 from skdigits._grade.reference import problems as _problems
