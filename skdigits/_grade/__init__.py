@@ -14,12 +14,13 @@ The modules: ``report`` (:class:`GradeReport`, :class:`PartResult`), ``run``
 and changed inputs become findings), ``reference`` (the course's network, its
 conventions, the networks graded on), ``mistakes`` (the tables of classic
 mistakes of the cost and the gradient), ``sources`` (files, notebooks and
-which function is which), ``answers`` (the cost function called in every
-convention, its answers read), ``convention`` (the convention found from
-them), ``cost`` (the four parts of ``nn_cost_function``), ``parts`` (the other
-three functions) and
-``grader`` (:func:`grade` and ``python -m skdigits grade``). Nothing here
-imports :mod:`skdigits.course`, which re-exports :func:`grade`.
+which function is which), ``selective`` (a file or notebook run without its
+data loading, training, plotting and submitting), ``answers`` (the cost
+function called in every convention, its answers read), ``convention`` (the
+convention found from them), ``cost`` (the four parts of
+``nn_cost_function``), ``parts`` (the other three functions) and ``grader``
+(:func:`grade` and ``python -m skdigits grade``). Nothing here imports
+:mod:`skdigits.course`, which re-exports :func:`grade`.
 """
 
 from skdigits._grade.grader import grade, main
