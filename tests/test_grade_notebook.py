@@ -102,7 +102,7 @@ def test_grade_globals_from_a_running_notebook():
     exec(COST, namespace)
     exec(
         "import numpy as np\n"
-        "from skdigits.course import grade\n"
+        "from skdigits.course import grade, nn_cost_function, sigmoid_gradient\n"
         "def sigmoidGradient(z):\n"
         "    g = sigmoid(z)\n"
         "    return g * (1 - g)\n"
@@ -113,6 +113,8 @@ def test_grade_globals_from_a_running_notebook():
     )
     report = namespace["report"]
     assert report.passed, str(report)
+    # The learner's functions are graded, not the course's imported beside them.
+    assert report.convention.startswith("row-major")
     assert report.parts["predict"].passed is None
     html = report._repr_html_()
     assert "Convention: row-major unrolling" in html and "<table>" in html

@@ -120,6 +120,11 @@ def load(source, roots=()):
 # -- which function is which ---------------------------------------------------
 
 
+def _from_skdigits(func):
+    module = getattr(func, "__module__", None) or ""
+    return module == "skdigits" or module.startswith("skdigits.")
+
+
 def _positional_count(func):
     code = getattr(func, "__code__", None)
     return None if code is None else code.co_argcount
@@ -137,11 +142,12 @@ def find(namespace, overrides, gradient=None):
             )
     functions = {}
     for key, names in FUNCTION_NAMES.items():
-        for name in names:
-            # In a notebook's globals a name can hold a result (predict = ...).
-            if callable(namespace.get(name)):
-                functions[key] = (name, namespace[name])
-                break
+        # In a notebook's globals a name can hold a result (predict = ...), and
+        # the learner's own function comes before one imported from skdigits.
+        candidates = [n for n in names if callable(namespace.get(n))]
+        candidates.sort(key=lambda n: _from_skdigits(namespace[n]))
+        if candidates:
+            functions[key] = (candidates[0], namespace[candidates[0]])
     for name, func in overrides.items():
         if func is not None:
             functions[known[name]] = (name, func)
