@@ -5,13 +5,15 @@ Check your own exercise 4
 
 :func:`skdigits.course.grade` grades a learner's own exercise 4 functions
 against the course's, offline, part by part, as the course's submit script
-did, and names the classic mistake a failing part makes. This example writes
-one correct ``nnCostFunction`` by hand, in plain NumPy with the course's
-conventions (labels ``1..K``, parameters unrolled column-major), grades it,
-then grades three copies with a mistake learners often make.
+did, in the learner's own convention, and names the classic mistake a failing
+part makes. This example writes one correct ``nnCostFunction`` by hand, in
+plain NumPy, grades it in the Octave original's conventions (labels ``1..K``,
+parameters unrolled column-major) and in the course's Python edition's
+(labels ``0..K-1``, row-major), then grades three copies with a mistake
+learners often make.
 
-The same grade is one command away for a file: ``python -m skdigits grade
-my_ex4.py``.
+The same grade is one command away for a file or a notebook: ``python -m
+skdigits grade my_ex4.py``, ``python -m skdigits grade exercise4.ipynb``.
 """
 
 import numpy as np
@@ -32,26 +34,38 @@ def rand_initialize_weights(L_in, L_out, epsilon_init=0.12):
     return np.random.rand(L_out, 1 + L_in) * 2 * epsilon_init - epsilon_init
 
 
-def predict(Theta1, Theta2, X):
-    m = X.shape[0]
-    h1 = sigmoid(np.hstack([np.ones((m, 1)), X]) @ Theta1.T)
-    h2 = sigmoid(np.hstack([np.ones((m, 1)), h1]) @ Theta2.T)
-    return np.argmax(h2, axis=1) + 1
+def make_predict(labels_from=1):
+    def predict(Theta1, Theta2, X):
+        m = X.shape[0]
+        h1 = sigmoid(np.hstack([np.ones((m, 1)), X]) @ Theta1.T)
+        h2 = sigmoid(np.hstack([np.ones((m, 1)), h1]) @ Theta2.T)
+        return np.argmax(h2, axis=1) + labels_from
+
+    return predict
 
 
-def make_cost_function(bias_in_penalty=False, labels_from=1, delta_on_a2=False):
-    """A learner's nnCostFunction; each flag is one classic mistake."""
+def make_cost_function(
+    order="F",
+    labels_from=1,
+    bias_in_penalty=False,
+    delta_on_a2=False,
+    grad_penalty_over_m=True,
+):
+    """A learner's nnCostFunction in a convention (``order``, ``labels_from``);
+    each other flag is one classic mistake."""
 
     def nn_cost_function(
         nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_
     ):
         n1 = hidden_layer_size * (input_layer_size + 1)
         Theta1 = nn_params[:n1].reshape(
-            (hidden_layer_size, input_layer_size + 1), order="F"
+            (hidden_layer_size, input_layer_size + 1), order=order
         )
-        Theta2 = nn_params[n1:].reshape((num_labels, hidden_layer_size + 1), order="F")
+        Theta2 = nn_params[n1:].reshape(
+            (num_labels, hidden_layer_size + 1), order=order
+        )
         m = X.shape[0]
-        # Label k is output unit k - 1 (labels_from=0 is the 0..K-1 mistake).
+        # Label k is output unit k - labels_from.
         Y = (y[:, None] == np.arange(labels_from, labels_from + num_labels)) * 1.0
         a1 = np.hstack([np.ones((m, 1)), X])
         z2 = a1 @ Theta1.T
@@ -69,9 +83,11 @@ def make_cost_function(bias_in_penalty=False, labels_from=1, delta_on_a2=False):
         d2 = (d3 @ Theta2[:, 1:]) * sigmoid_gradient(a2[:, 1:] if delta_on_a2 else z2)
         G1 = d2.T @ a1 / m
         G2 = d3.T @ a2 / m
-        G1[:, 1:] += lambda_ / m * Theta1[:, 1:]
-        G2[:, 1:] += lambda_ / m * Theta2[:, 1:]
-        return J, np.concatenate([G1.ravel(order="F"), G2.ravel(order="F")])
+        # The derivative of lambda/(2m) sum(Theta^2) is (lambda/m) Theta.
+        scale = lambda_ / m if grad_penalty_over_m else lambda_
+        G1[:, 1:] += scale * Theta1[:, 1:]
+        G2[:, 1:] += scale * Theta2[:, 1:]
+        return J, np.concatenate([G1.ravel(order=order), G2.ravel(order=order)])
 
     return nn_cost_function
 
@@ -79,17 +95,33 @@ def make_cost_function(bias_in_penalty=False, labels_from=1, delta_on_a2=False):
 functions = {
     "sigmoid_gradient": sigmoid_gradient,
     "rand_initialize_weights": rand_initialize_weights,
-    "predict": predict,
+    "predict": make_predict(),
 }
 
 # %%
 # A correct implementation
 # ------------------------
 # Every part passes: the numbers agree with the course's on its debugging
-# network and on three random small networks, with and without lambda.
+# network, on the network the course's submit script sends and on three
+# random small networks, with and without lambda. The first line names the
+# convention found; the last one shows the submit network's numbers.
 
 report = grade(functions, nn_cost_function=make_cost_function())
 print(report)
+
+# %%
+# The same, in the course's Python edition
+# -----------------------------------------
+# The Python edition unrolls row-major (NumPy's default) and uses labels
+# ``0..K-1``. Written that way, consistently, every part passes too, and the
+# report says which convention it graded in.
+
+python_edition = dict(functions, predict=make_predict(labels_from=0))
+report = grade(
+    python_edition, nn_cost_function=make_cost_function(order="C", labels_from=0)
+)
+print(report.convention)
+print(report.passed)
 
 # %%
 # The bias column in the penalty
@@ -100,12 +132,18 @@ print(report)
 print(grade(functions, nn_cost_function=make_cost_function(bias_in_penalty=True)))
 
 # %%
-# Labels 0..9 instead of the course's 1..10
-# -----------------------------------------
-# The course's digit 0 has label 10, and label ``k`` is output unit ``k - 1``.
-# Every part computed by ``nnCostFunction`` is off.
+# lambda * Theta in the gradient
+# ------------------------------
+# The penalty's derivative is ``(lambda/m) Theta``; without the ``1/m`` the
+# regularised gradient is off, in either edition's convention.
 
-print(grade(functions, nn_cost_function=make_cost_function(labels_from=0)))
+report = grade(
+    python_edition,
+    nn_cost_function=make_cost_function(
+        order="C", labels_from=0, grad_penalty_over_m=False
+    ),
+)
+print(report.parts["regularized_gradient"].message)
 
 # %%
 # The sigmoid gradient taken at the activations

@@ -15,13 +15,9 @@ import importlib.util
 import sys
 import time
 
-import numpy as np
-
-from skdigits import MLPDigitClassifier
-from skdigits._cli import steps, summary
-from skdigits._cli.options import HIDDEN_LAYER_SIZE, PLOT_HINT, parse
-from skdigits._cli.report import Report
-from skdigits.course import rand_initialize_weights
+# The walk-through's modules (scikit-learn among them, seconds to import on a
+# busy machine) are imported in the functions that use them, so that
+# ``python -m skdigits grade`` does not pay for them.
 
 TITLE = "skdigits: exercise 4 of the Machine Learning course, step by step"
 
@@ -37,6 +33,10 @@ def main(argv=None):
         from skdigits._grade import main as grade_main
 
         return grade_main(args_list[1:])
+    from skdigits._cli import summary
+    from skdigits._cli.options import PLOT_HINT, parse
+    from skdigits._cli.report import Report
+
     args, inputs = parse(argv)
     start = time.perf_counter()
     report = Report(inputs.out, pictures=_have_matplotlib())
@@ -70,6 +70,13 @@ def _keras_plan(no_keras):
 
 def _walk_through(args, inputs, report):
     """The steps; ``(clf, (fit, cv, keras seconds), cv scores, keras_clf)``."""
+    import numpy as np
+
+    from skdigits import MLPDigitClassifier
+    from skdigits._cli import steps
+    from skdigits._cli.options import HIDDEN_LAYER_SIZE
+    from skdigits.course import rand_initialize_weights
+
     X, y = inputs.X, inputs.y
     steps.step_data(
         report, X, y, inputs.source, np.random.RandomState(args.random_state)

@@ -26,6 +26,7 @@ from sklearn.utils import check_array, check_random_state, column_or_1d
 
 from skdigits._backends import make_objective
 from skdigits._classifier import classifier_from_weights
+from skdigits._grade import GradeReport, grade
 from skdigits._keras.course import build_keras_model, diagnose_keras_model
 from skdigits._network import forward_logits, initial_theta, n_params, split
 
@@ -630,7 +631,3 @@ def classifier_from_thetas(thetas, classes=None):
         out_activation="logistic",
         init=[T.copy() for T in thetas],
     )
-
-
-# The grader uses the functions above as its reference; import it last.
-from skdigits._grade import GradeReport, grade  # noqa: E402

@@ -38,6 +38,18 @@ class GradeReport:
     seconds : float, default=0.0
         Time the grade took.
 
+    convention : str, default=None
+        The convention the learner's functions were graded in, in words
+        (unrolling order, label base, shape of ``y``), or None when no cost
+        function was graded.
+
+    notes : list of str, default=None
+        Sentences shown under the table: the course grader's network's
+        numbers, what the learner's code printed, cells a notebook skipped.
+
+    output : str, default=""
+        What the learner's code printed while it was loaded and graded.
+
     Attributes
     ----------
     parts : dict of str to PartResult
@@ -45,6 +57,15 @@ class GradeReport:
 
     seconds : float
         Time the grade took.
+
+    convention : str or None
+        The convention graded in.
+
+    notes : list of str
+        Sentences shown under the table.
+
+    output : str
+        What the learner's code printed while it was loaded and graded.
 
     See Also
     --------
@@ -60,9 +81,12 @@ class GradeReport:
     True
     """
 
-    def __init__(self, parts, seconds=0.0):
+    def __init__(self, parts, seconds=0.0, convention=None, notes=None, output=""):
         self.parts = dict(parts)
         self.seconds = float(seconds)
+        self.convention = convention
+        self.notes = list(notes or [])
+        self.output = output
 
     @property
     def passed(self):
@@ -76,7 +100,10 @@ class GradeReport:
 
     def __str__(self):
         width = max(len(name) for name in self.parts)
-        lines = [f"{'Part':<{width}}  {'Result':<13}  Message"]
+        lines = []
+        if self.convention:
+            lines.append(f"Convention: {self.convention}.")
+        lines.append(f"{'Part':<{width}}  {'Result':<13}  Message")
         for name, result in self.parts.items():
             lines.append(
                 f"{name:<{width}}  {self._verdict(result):<13}  {result.message}"
@@ -87,6 +114,7 @@ class GradeReport:
             f"{n_ok} of {n_sub} submitted parts passed ({len(self.parts)} parts) "
             f"in {self.seconds:.2f} s."
         )
+        lines.extend(f"Note: {note}" for note in self.notes)
         return "\n".join(lines)
 
     def __repr__(self):
@@ -103,7 +131,13 @@ class GradeReport:
             f"<td>{html.escape(r.message)}</td></tr>"
             for name, r in self.parts.items()
         )
+        head = (
+            f"<p>Convention: {html.escape(self.convention)}.</p>"
+            if self.convention
+            else ""
+        )
+        notes = "".join(f"<p>Note: {html.escape(n)}</p>" for n in self.notes)
         return (
-            "<table><thead><tr><th>Part</th><th>Result</th><th>Message</th></tr>"
-            f"</thead><tbody>{rows}</tbody></table>"
+            f"<div>{head}<table><thead><tr><th>Part</th><th>Result</th>"
+            f"<th>Message</th></tr></thead><tbody>{rows}</tbody></table>{notes}</div>"
         )

@@ -1,12 +1,15 @@
 """Running learner code safely: a worker thread, a timeout, warnings, mutations.
 
-Learner code runs in a worker thread that the grader waits for with
-``Thread.join(timeout)``: a call that does not return in time is reported as
-timed out and the thread is left behind as a daemon (Python cannot stop a
-thread). Exceptions, NumPy warnings and changed inputs become findings.
+Learner code runs in a worker thread that the grader waits for with a
+timeout: a call that does not return in time is reported as timed out and the
+thread is left behind as a daemon (Python cannot stop a thread); the next call
+gets a new worker. One worker serves every call until then (starting a thread
+per call cost more than the tiny networks' arithmetic). Exceptions, NumPy
+warnings and changed inputs become findings.
 """
 
 import os
+import queue
 import threading
 import traceback
 import warnings
@@ -19,7 +22,7 @@ from skdigits._grade.report import PartResult
 class Outcome:
     """What one call of learner code did: its value, or how it failed."""
 
-    __slots__ = ("value", "error", "timed_out", "warnings", "mutated")
+    __slots__ = ("value", "error", "timed_out", "warnings", "mutated", "changes")
 
     def __init__(self):
         self.value = None
@@ -27,6 +30,48 @@ class Outcome:
         self.timed_out = False
         self.warnings = []
         self.mutated = []
+        self.changes = {}
+
+
+class _Worker:
+    """A daemon thread that runs the calls it is given, one after another."""
+
+    def __init__(self):
+        self.tasks = queue.SimpleQueue()
+        self.thread = threading.Thread(
+            target=self._loop, daemon=True, name="skdigits-grade"
+        )
+        self.thread.start()
+
+    def _loop(self):
+        while True:
+            task, done = self.tasks.get()
+            task()
+            done.set()
+
+    def run(self, task, timeout):
+        """Whether ``task`` finished within ``timeout`` seconds."""
+        done = threading.Event()
+        self.tasks.put((task, done))
+        return done.wait(timeout)
+
+
+_worker = [None]
+_worker_lock = threading.Lock()
+
+
+def _run_in_worker(task, timeout):
+    """Run ``task`` in the worker; a worker that times out is abandoned."""
+    with _worker_lock:
+        if _worker[0] is None:
+            _worker[0] = _Worker()
+        worker = _worker[0]
+    finished = worker.run(task, timeout)
+    if not finished:
+        with _worker_lock:
+            if _worker[0] is worker:
+                _worker[0] = None
+    return finished
 
 
 def call(func, args, timeout, arg_names=()):
@@ -45,10 +90,8 @@ def call(func, args, timeout, arg_names=()):
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        thread = threading.Thread(target=run, daemon=True, name="skdigits-grade")
-        thread.start()
-        thread.join(timeout)
-    if thread.is_alive():
+        finished = _run_in_worker(run, timeout)
+    if not finished:
         outcome.timed_out = True
         return outcome
     outcome.warnings = [
@@ -62,6 +105,7 @@ def call(func, args, timeout, arg_names=()):
             and np.array_equal(now, original, equal_nan=True)
         ):
             outcome.mutated.append(name)
+            outcome.changes[name] = (original, now)
     return outcome
 
 
@@ -76,7 +120,7 @@ def _where(func, exc):
     return ""
 
 
-def _exception_sentence(fname, exc, func, where):
+def _exception_sentence(fname, exc, func, where, label_advice=None):
     text = str(exc).strip().splitlines()
     text = text[0] if text else ""
     if len(text) > 160:
@@ -84,11 +128,14 @@ def _exception_sentence(fname, exc, func, where):
     sentence = (
         f"{fname} raised {type(exc).__name__}: {text}{_where(func, exc)} {where}."
     )
-    if isinstance(exc, IndexError) and "out of bounds" in text:
-        sentence += (
-            " The labels are 1..K (the digit 0 is label 10): output unit k-1 is "
-            "label k, so index with y - 1."
-        )
+    axis_error = getattr(getattr(np, "exceptions", np), "AxisError", ())
+    if (
+        label_advice
+        and isinstance(exc, IndexError)
+        and not isinstance(exc, axis_error)
+        and "out of bounds" in text
+    ):
+        sentence += " " + label_advice
     return sentence
 
 
@@ -101,15 +148,21 @@ def timeout_sentence(fname, timeout, where=""):
     )
 
 
-def failure(fname, outcome, func, where, timeout):
-    """A PartResult for an outcome that did not even return, or None."""
+def failure(fname, outcome, func, where, timeout, label_advice=None, mutation=True):
+    """A PartResult for an outcome that did not even return, or None.
+
+    ``label_advice`` is added to an IndexError out of bounds (not to NumPy's
+    AxisError); ``mutation=False`` leaves changed inputs to the caller.
+    """
     if outcome.timed_out:
         return PartResult(False, timeout_sentence(fname, timeout, where), "timeout")
     if outcome.error is not None:
         return PartResult(
-            False, _exception_sentence(fname, outcome.error, func, where), "raises"
+            False,
+            _exception_sentence(fname, outcome.error, func, where, label_advice),
+            "raises",
         )
-    if outcome.mutated:
+    if mutation and outcome.mutated:
         names = " and ".join(outcome.mutated)
         return PartResult(
             False,
