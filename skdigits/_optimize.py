@@ -234,9 +234,9 @@ def _minimize_full_batch(
     The objective's ``dtype`` is the precision it computes in. TNC builds
     Hessian-vector products from finite differences of the gradient, with a
     step sized for float64; with a float32 objective that step drowns in
-    rounding noise (measured: 43 iterations, then "Linear search failed" at a
-    loss 50% above float64's), so its relative accuracy is set to
-    ``sqrt(eps)`` of the objective's dtype.
+    rounding noise (a fit stopped early with "Linear search failed";
+    benchmarks/RESULTS.md, "Design measurements"), so its relative accuracy is
+    set to ``sqrt(eps)`` of the objective's dtype.
     """
     max_iter, tol, dtype = schedule.max_iter, schedule.tol, loss_and_grad.dtype
     last = {"theta": None, "loss": None}

@@ -420,3 +420,15 @@ def test_non_finite_training_raises_and_keeps_previous_fit(small_digits):
         with pytest.raises(ValueError, match="non-finite"):
             clf.fit(X * 1e308, y)
     np.testing.assert_array_equal(clf.coefs_[0], before[0])
+
+
+def test_weights_scaled_together_weaken_the_penalty(small_digits):
+    # Scaling every weight by c duplicates every row c times: the data term is
+    # unchanged, the penalty alpha / (2 * sum(s)) shrinks by c.
+    X, y = small_digits
+    params = dict(hidden_layer_sizes=(5,), alpha=10.0, max_iter=200, random_state=0)
+    ones = MLPDigitClassifier(**params).fit(X, y, sample_weight=np.ones(len(y)))
+    twos = MLPDigitClassifier(**params).fit(X, y, sample_weight=np.full(len(y), 2.0))
+    doubled = MLPDigitClassifier(**params).fit(np.vstack([X, X]), np.r_[y, y])
+    assert twos.loss_ < ones.loss_
+    assert np.isclose(twos.loss_, doubled.loss_, rtol=1e-6)

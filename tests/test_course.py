@@ -375,3 +375,26 @@ def test_nn_cost_function_given_matrices_says_to_unroll():
     assert bool(np.isclose(J, 2.1009, atol=1e-4))
     with pytest.raises(ValueError, match="Theta2 has shape"):
         unroll_thetas((Theta1, np.ones((3, 4))))
+
+
+def test_classifier_from_thetas_exports_to_keras():
+    pytest.importorskip("keras")
+    thetas = [debug_initialize_weights(5, 3), debug_initialize_weights(4, 5)]
+    clf = classifier_from_thetas(thetas)
+    model = clf.to_keras()
+    X = np.sin(np.arange(6.0)).reshape(2, 3)
+    proba = model.predict(X, verbose=0)
+    assert np.allclose(
+        proba / proba.sum(axis=1, keepdims=True), clf.predict_proba(X), atol=1e-5
+    )
+
+
+def test_classifier_from_thetas_has_every_fitted_attribute(rng):
+    thetas = [debug_initialize_weights(5, 3), debug_initialize_weights(4, 5)]
+    clf = classifier_from_thetas(thetas)
+    fitted = MLPDigitClassifier(hidden_layer_sizes=(5,), max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted.fit(rng.rand(20, 3), np.arange(20) % 4)
+    state = {k for k in vars(fitted) if k.endswith("_") or k.startswith("_")}
+    assert state - set(vars(clf)) == set()

@@ -81,7 +81,7 @@ def _data_term_function(n_layers, activation, out_activation, dtype, sparse):
         return tf.cast(tf.concat([loss[None], *grad], axis=0), tf.float64)
 
     # The concrete function itself: calling it skips the tf.function's
-    # dispatch (about 15% of a minibatch step).
+    # dispatch (benchmarks/RESULTS.md, "Design measurements").
     traced = tf.function(data_term, input_signature=signature, autograph=False)
     return traced.get_concrete_function()
 

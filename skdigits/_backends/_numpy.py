@@ -15,12 +15,14 @@ SciPy's products. With that layout
   product as the weights, and so does the intercepts' gradient in
   ``(D @ A1.T).T``;
 - OpenBLAS runs these short-and-wide float64 products (``n_out`` rows,
-  ``n_samples`` columns) in about a third less time than the tall-and-thin ones
-  of the row layout that scikit-learn's MLP uses; in float32 the two layouts
-  run about as fast (``benchmarks/bench_engine.py`` times both);
+  ``n_samples`` columns) faster than the tall-and-thin ones of the row layout
+  that scikit-learn's MLP uses (``benchmarks/bench_engine.py`` times both);
 - the element-wise work runs on contiguous blocks with kernels built on NumPy's
-  SIMD ``exp`` and ``log``; ``scipy.special.expit`` and ``np.logaddexp`` are
-  scalar loops, 4-7 times slower at the course's shapes.
+  SIMD ``exp`` and ``log`` rather than the scalar loops of
+  ``scipy.special.expit`` and ``np.logaddexp``.
+
+The measurements behind these choices are in ``benchmarks/RESULTS.md``
+("Design measurements").
 
 Work arrays are allocated once per block size and Python thread, and reused;
 arithmetic is done in the engine's dtype (float32 end to end for float32
@@ -42,7 +44,7 @@ from skdigits._network import layer_shapes, n_params, unpack
 
 
 def _sigmoid(Z):
-    # 1 / (1 + exp(-z)): within 2 ulp of scipy's expit and 4x faster (SIMD exp).
+    # 1 / (1 + exp(-z)): within 2 ulp of scipy's expit, on NumPy's SIMD exp.
     # exp(-z) overflows to inf for z < -709, giving the correct limit 0.
     np.negative(Z, out=Z)
     np.exp(Z, out=Z)
