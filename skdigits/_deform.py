@@ -39,6 +39,7 @@ from skdigits._resample import _cubic_zoom_matrix, check_order
 
 SOURCE_SIDE = 28
 SEED_BLOCK = 1000
+N_SOURCES = 5000
 DEFAULT_CHUNKS = 20_000
 _PAD = 2
 _PADDED = SOURCE_SIDE + 2 * _PAD
@@ -115,15 +116,45 @@ def entropy_from(random_state):
 # The source digits (one task of the graph, shared by every chunk)
 
 
-def load_sources(dtype):
-    """The 5000 digits at 28x28 in [0, 1], zero-padded to 32x32 and flattened,
-    in ``dtype``, and their labels."""
+def load_sources(dtype, rows=None):
+    """The source digits (``rows`` of the 5000, all when None) at 28x28 in
+    [0, 1], zero-padded to 32x32 and flattened, in ``dtype``, and their labels."""
     from skdigits.datasets import load_mnist_5k
 
     mnist = load_mnist_5k(size=SOURCE_SIDE)
-    padded = np.zeros((len(mnist.images), _PADDED, _PADDED), dtype=dtype)
-    padded[:, _PAD:-_PAD, _PAD:-_PAD] = mnist.images
-    return padded.reshape(-1), mnist.target
+    images, target = mnist.images, mnist.target
+    if rows is not None:
+        images, target = images[rows], target[rows]
+    padded = np.zeros((len(images), _PADDED, _PADDED), dtype=dtype)
+    padded[:, _PAD:-_PAD, _PAD:-_PAD] = images
+    return padded.reshape(-1), target
+
+
+def check_sources(sources):
+    """``sources`` as an int64 array of row indices into the
+    5000 digits, or None."""
+    if sources is None:
+        return None
+    rows = np.asarray(sources)
+    if (
+        rows.ndim != 1
+        or rows.size == 0
+        or not (np.issubdtype(rows.dtype, np.integer))
+        or rows.min() < 0
+        or rows.max() >= N_SOURCES
+    ):
+        raise ValueError(
+            "sources must be None or a non-empty 1-D array of row indices into "
+            f"load_mnist_5k's {N_SOURCES} digits (0 to {N_SOURCES - 1}); got "
+            f"{_describe(rows)}."
+        )
+    return rows.astype(np.int64)
+
+
+def _describe(rows):
+    if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.number):
+        return f"an array of shape {rows.shape} and dtype {rows.dtype}"
+    return f"values from {rows.min()} to {rows.max()} of dtype {rows.dtype}"
 
 
 # --------------------------------------------------------------------------
@@ -330,6 +361,7 @@ def make_deformed_digits(
     alpha=34.0,
     sigma=4.0,
     affine=0.0,
+    sources=None,
     order="F",
     dtype=np.float32,
     random_state=None,
@@ -346,11 +378,12 @@ def make_deformed_digits(
     sigma = _check_number("sigma", sigma, low=0)
     affine = _check_number("affine", affine, low=0, high=MAX_AFFINE)
     try:
-        dtype = np.dtype(dtype)
+        dtype = None if dtype is None else np.dtype(dtype)
     except TypeError:
         dtype = None
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if dtype is None or dtype.name not in ("float32", "float64"):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}.")
+    rows = check_sources(sources)
     entropy = entropy_from(random_state)
 
     import importlib.util
@@ -360,10 +393,16 @@ def make_deformed_digits(
         from skdigits._datasets_io import _mnist_5k_resource
 
         _mnist_5k_resource()
-    import dask
-    import dask.array as da
+    try:
+        import dask
+        import dask.array as da
+    except ImportError as exc:
+        raise ImportError(
+            "make_deformed_digits returns Dask arrays, but Dask is not installed. "
+            'Install the \'dask\' extra: pip install "skdigits[dask]".'
+        ) from exc
 
-    source_data = dask.delayed(load_sources, pure=True)(dtype.name)
+    source_data = dask.delayed(load_sources, pure=True)(dtype.name, rows)
     n_features = size * size
     X = da.map_blocks(
         deformed_chunk,
