@@ -44,7 +44,7 @@ def test_lazy_and_cheap_to_describe():
     assert X.dtype == np.float32 and y.dtype == np.int64
     assert X.chunks[1] == (400,) and X.chunks[0] == y.chunks[0]
     # The source digits are one task, shared by every chunk of X and y.
-    graph = dict(dask.base.collections_to_expr([X, y]).__dask_graph__())
+    graph = {**dict(X.__dask_graph__()), **dict(y.__dask_graph__())}
     loads = [k for k in graph if "load_sources" in str(k)]
     assert len(loads) == 1
     assert len(graph) == 1 + 2 * X.numblocks[0]
