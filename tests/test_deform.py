@@ -51,11 +51,11 @@ def test_lazy_and_cheap_to_describe():
 
 
 def test_deterministic_and_seeded():
-    X, y = _compute(*make_deformed_digits(300, chunks=120, random_state=3))
-    X2, y2 = _compute(*make_deformed_digits(300, chunks=120, random_state=3))
+    X, y = _compute(*make_deformed_digits(300, chunks=150, random_state=3))
+    X2, y2 = _compute(*make_deformed_digits(300, chunks=150, random_state=3))
     np.testing.assert_array_equal(X, X2)
     np.testing.assert_array_equal(y, y2)
-    X3, y3 = _compute(*make_deformed_digits(300, chunks=120, random_state=4))
+    X3, y3 = _compute(*make_deformed_digits(300, chunks=150, random_state=4))
     assert not np.allclose(X, X3)
     assert (y != y3).mean() > 0.5
     # None draws fresh values once: the same array computes to the same rows.
@@ -110,14 +110,14 @@ def test_sources_restricts_the_digits_deformed():
 
 
 def test_values_dtypes_and_labels_of_deformed_digits():
-    lazy = make_deformed_digits(400, size=28, affine=0.2, chunks=150, random_state=0)
+    lazy = make_deformed_digits(400, size=28, affine=0.2, chunks=200, random_state=0)
     X, y = _compute(*lazy)
     assert X.dtype == np.float32 and y.dtype == np.int64
     assert X.min() >= 0 and X.max() <= 1
     assert X.max() > 0.99  # ink survives
     X64, y64 = _compute(
         *make_deformed_digits(
-            400, size=28, affine=0.2, chunks=150, dtype="float64", random_state=0
+            400, size=28, affine=0.2, chunks=200, dtype="float64", random_state=0
         )
     )
     assert X64.dtype == np.float64
