@@ -93,7 +93,9 @@ def speed_and_memory(repeats):
     _fit(X[:20_000], y[:20_000], "lbfgs", 1)
 
     # The scheduler's overhead per evaluation: two chunks of 10 rows.
-    tiny_X = da.from_array(np.random.rand(20, 784).astype(np.float32), chunks=10)
+    tiny_X = da.from_array(
+        np.random.rand(20, 784).astype(np.float32), chunks=(10, -1)
+    )
     tiny = DaskObjective(
         tiny_X.persist(),
         da.zeros(20, chunks=10, dtype=int).persist(),
