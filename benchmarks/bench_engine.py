@@ -44,7 +44,7 @@ from sklearn.neural_network import MLPClassifier
 from skdigits import MLPDigitClassifier
 from skdigits._backends import _numpy as engine
 from skdigits._backends import make_objective
-from skdigits._network import initial_theta, unpack
+from skdigits._network import initial_theta, layer_views
 from skdigits.datasets import load_digits
 
 LAYERS = [400, 25, 10]
@@ -72,7 +72,7 @@ def operands(X, theta, dtype):
     rng = np.random.RandomState(0)
     n = X.shape[0]
     t = theta.astype(dtype)
-    B1, B2 = unpack(t, LAYERS)
+    B1, B2 = layer_views(t, LAYERS)
     X1T = np.vstack([np.ones((1, n), dtype), X.T])
     A1 = np.vstack([np.ones((1, n), dtype), rng.rand(25, n).astype(dtype)])
     return {
@@ -187,7 +187,7 @@ def stage_table(rounds):
         Z2 = np.random.RandomState(2).randn(10, n).astype(dtype) * 3
         W1, W2 = o["B1"][1:], o["B2"][1:]
         grad = np.empty(theta.size)
-        g1, g2 = unpack(grad, LAYERS)
+        g1, g2 = layer_views(grad, LAYERS)
         work = {k: np.empty_like(v) for k, v in {"Z1": Z1, "Z2": Z2}.items()}
         tmp1, tmp2, D2 = np.empty_like(Z1), np.empty_like(Z2), np.empty_like(Z2)
         w = np.full(n, 1 / n, dtype)

@@ -31,7 +31,7 @@ from sklearn.neural_network import MLPClassifier
 
 from skdigits import MLPDigitClassifier
 from skdigits._backends import make_objective
-from skdigits._network import pack
+from skdigits._network import theta_from_layers
 from skdigits.datasets import load_digits
 
 ALPHA = 1.0
@@ -142,7 +142,7 @@ def main():
         activation="logistic",
         out_activation="logistic",
     )
-    ours_at_theirs = f(pack(sk.coefs_, sk.intercepts_))[0]
+    ours_at_theirs = f(theta_from_layers(sk.coefs_, sk.intercepts_))[0]
     print(
         f"Objective check: skdigits' objective at scikit-learn's fitted weights "
         f"{ours_at_theirs:.10f}, scikit-learn's loss_ {sk.loss_:.10f}."

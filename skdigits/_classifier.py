@@ -32,9 +32,9 @@ from skdigits._network import (
     OUTPUT_ACTIVATIONS,
     forward_logits,
     initial_theta,
+    layer_copies,
     log_proba_from_logits,
-    pack,
-    split,
+    theta_from_layers,
 )
 from skdigits._optimize import (
     MINIBATCH_SOLVERS,
@@ -412,7 +412,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             raise
 
     def _fit_once(self, X, y, sample_weight, incremental, classes):
-        """The fit as named steps: validate, initial state, validation split,
+        """The fit as named steps: validate, initial state, validation layer_copies,
         run the solver, set the fitted state."""
         # Start from new weights, or continue from the fitted ones.
         reset = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
@@ -426,7 +426,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             sample_weight = self._sample_weights(sample_weight, X, y)
         sizes = layer_sizes(self.hidden_layer_sizes, X.shape[1], len(classes))
         method = self._method()
-        # One generator, drawn in a fixed order: init, split, shuffling.
+        # One generator, drawn in a fixed order: init, layer_copies, shuffling.
         rng = check_random_state(self.random_state)
         theta0, history, opt_state = self._initial_state(sizes, rng, reset)
         fit_data, validation = self._validation_split(
@@ -446,7 +446,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         finally:
             objective.close()
         theta, loss = monitor.kept(result)
-        coefs, intercepts = split(theta.astype(X.dtype), sizes)
+        coefs, intercepts = layer_copies(theta.astype(X.dtype), sizes)
         early = monitor.early_stopping
         self._set_fitted(
             classes=classes,
@@ -559,7 +559,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             "loss": list(self.loss_curve_),
             "val": list(self.validation_scores_ or []),
         }
-        theta0 = pack(self.coefs_, self.intercepts_, np.float64)
+        theta0 = theta_from_layers(self.coefs_, self.intercepts_, np.float64)
         return theta0, history, self._optimizer_state_
 
     def _validation_split(self, X, y, y_index, w, rng, incremental):

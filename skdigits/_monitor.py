@@ -2,7 +2,7 @@
 
 :class:`Progress` records the loss curve, prints the ``verbose`` lines and
 reports each iteration to scikit-learn callbacks. :class:`EarlyStopping` scores
-the held-out split, applies the driver's stall rule
+the held-out layer_copies, applies the driver's stall rule
 (:class:`~skdigits._optimize.Stall`) and keeps the best weights.
 :class:`Monitor` is the ``on_iteration`` the driver calls: it runs both, asks
 the driver to stop when either wants to, and says which weights the fit keeps,
@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from skdigits._network import forward_logits, split, unpack
+from skdigits._network import forward_logits, layer_copies, layer_views
 from skdigits._optimize import OptimizeResult, Stall
 
 
@@ -62,7 +62,7 @@ class Progress:
             print(f"Iteration {len(self.losses)}, loss = {loss:.8f}{note}")
         if not self.report_iterations:
             return False
-        coefs, intercepts = split(theta, self.layer_sizes)
+        coefs, intercepts = layer_copies(theta, self.layer_sizes)
         sub = self.context.subcontext(task_name="iteration")
         sub.call_on_fit_task_begin(estimator=self.estimator, X=self.X, y=self.y)
         return bool(
@@ -117,7 +117,7 @@ class EarlyStopping:
 
     def score(self, theta):
         """Weighted accuracy of the weights ``theta`` on the held-out split."""
-        blocks = unpack(np.asarray(theta), self.layer_sizes)
+        blocks = layer_views(np.asarray(theta), self.layer_sizes)
         logits = forward_logits(
             self.X, [B[1:] for B in blocks], [B[0] for B in blocks], self.activation
         )
@@ -136,7 +136,7 @@ class EarlyStopping:
 
 class Monitor:
     """The driver's ``on_iteration``: :class:`Progress`, then, with a held-out
-    split, :class:`EarlyStopping`. Returns True to ask the driver to stop."""
+    layer_copies, :class:`EarlyStopping`. Returns True to ask the driver to stop."""
 
     def __init__(self, progress, early_stopping=None):
         self.progress, self.early_stopping = progress, early_stopping

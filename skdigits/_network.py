@@ -48,7 +48,7 @@ def n_params(layer_sizes):
     return sum(rows * cols for rows, cols in layer_shapes(layer_sizes))
 
 
-def unpack(theta, layer_sizes):
+def layer_views(theta, layer_sizes):
     """Views of ``theta`` as per-layer blocks of shape ``(1 + n_in, n_out)``.
 
     ``block[0]`` is the intercept vector and ``block[1:]`` the coefficient matrix.
@@ -62,7 +62,7 @@ def unpack(theta, layer_sizes):
     return blocks
 
 
-def pack(coefs, intercepts, dtype=np.float64):
+def theta_from_layers(coefs, intercepts, dtype=np.float64):
     """Flat ``theta`` from scikit-learn style ``coefs`` and ``intercepts`` lists."""
     parts = [
         np.vstack([np.reshape(b, (1, -1)), W]).ravel()
@@ -78,16 +78,16 @@ def add_penalty(theta, grad, layer_sizes, factor):
     The one place the L2 penalty is computed, for every engine and executor.
     """
     squares = 0.0
-    for B, G in zip(unpack(theta, layer_sizes), unpack(grad, layer_sizes)):
+    for B, G in zip(layer_views(theta, layer_sizes), layer_views(grad, layer_sizes)):
         W = B[1:]
         squares += float(np.vdot(W, W))
         G[1:] += factor * W
     return 0.5 * factor * squares
 
 
-def split(theta, layer_sizes):
+def layer_copies(theta, layer_sizes):
     """``(coefs, intercepts)`` lists, as independent arrays, from ``theta``."""
-    blocks = unpack(np.asarray(theta), layer_sizes)
+    blocks = layer_views(np.asarray(theta), layer_sizes)
     return [B[1:].copy() for B in blocks], [B[0].copy() for B in blocks]
 
 

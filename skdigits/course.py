@@ -28,7 +28,7 @@ from skdigits._backends import make_objective
 from skdigits._classifier import classifier_from_weights
 from skdigits._grade import GradeReport, grade
 from skdigits._keras.course import build_keras_model, diagnose_keras_model
-from skdigits._network import forward_logits, initial_theta, n_params, split
+from skdigits._network import forward_logits, initial_theta, layer_copies, n_params
 
 __all__ = [
     "GradeReport",
@@ -497,7 +497,7 @@ def predict(Theta1, Theta2, X):
             f"X has {X.shape[1]} features per sample, but Theta1 expects "
             f"{layer_sizes[0]} (it has {layer_sizes[0] + 1} columns, bias first)."
         )
-    coefs, intercepts = split(_unroll([Theta1, Theta2]), layer_sizes)
+    coefs, intercepts = layer_copies(_unroll([Theta1, Theta2]), layer_sizes)
     logits = forward_logits(X, coefs, intercepts, "logistic")
     return np.argmax(logits, axis=1).astype(np.int64) + 1
 
@@ -621,7 +621,7 @@ def classifier_from_thetas(thetas, classes=None):
 
     # scikit-learn keeps classes_ sorted: reorder the output units to match.
     thetas = [*thetas[:-1], thetas[-1][order]]
-    coefs, intercepts = split(_unroll(thetas), layer_sizes)
+    coefs, intercepts = layer_copies(_unroll(thetas), layer_sizes)
     return classifier_from_weights(
         coefs,
         intercepts,

@@ -9,8 +9,8 @@ from skdigits._backends import _numpy
 from skdigits._network import (
     HIDDEN_ACTIVATIONS,
     OUTPUT_ACTIVATIONS,
+    layer_copies,
     n_params,
-    split,
 )
 
 from _helpers import build_objective
@@ -27,7 +27,7 @@ def reference_loss_and_grad(
     n = X.shape[0]
     if rows is not None:
         X, Y, w = X[rows], Y[rows], w[rows] * (n / len(rows))
-    coefs, intercepts = split(theta, layer_sizes)
+    coefs, intercepts = layer_copies(theta, layer_sizes)
     f = {"logistic": expit, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
     df = {
         "logistic": lambda a: a * (1 - a),

@@ -13,7 +13,7 @@ from skdigits._backends import (
     get_engine,
     row_blocks,
 )
-from skdigits._network import n_params, unpack
+from skdigits._network import layer_views, n_params
 
 from _helpers import BACKENDS, available_backend, build_objective
 
@@ -107,10 +107,10 @@ def test_the_penalty_is_added_once_whatever_the_blocks(digits8, backend, monkeyp
     # J = data / S + lam / (2 S) ||W||^2, the data term the engine's sum.
     S = sw.sum()
     data_loss, data_grad = engine(theta, X, Y, sw)
-    squares = sum(float(np.sum(B[1:] ** 2)) for B in unpack(theta, LAYERS))
+    squares = sum(float(np.sum(B[1:] ** 2)) for B in layer_views(theta, LAYERS))
     assert loss_b == pytest.approx(data_loss / S + lam / (2 * S) * squares, rel=1e-12)
     expected = data_grad / S
-    for B, G in zip(unpack(theta, LAYERS), unpack(expected, LAYERS)):
+    for B, G in zip(layer_views(theta, LAYERS), layer_views(expected, LAYERS)):
         G[1:] += lam / S * B[1:]
     np.testing.assert_allclose(grad_b, expected, rtol=1e-10, atol=1e-13)
     assert blocked.penalty_factor == pytest.approx(lam / S)

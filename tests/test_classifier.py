@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skdigits import MLPDigitClassifier
-from skdigits._network import pack
+from skdigits._network import theta_from_layers
 
 from _helpers import FAST, SOLVERS, build_objective, fit_fast, learning_rate
 
@@ -161,7 +161,7 @@ def test_matches_sklearn_mlp_loss(small_digits):
     sk.coefs_ = [W.copy() for W in clf.coefs_]
     sk.intercepts_ = [b.copy() for b in clf.intercepts_]
     f = build_objective(X, Y, l2=0.5, layer_sizes=[64, 10, 3])
-    theta = pack(clf.coefs_, clf.intercepts_)
+    theta = theta_from_layers(clf.coefs_, clf.intercepts_)
     from sklearn.neural_network._base import binary_log_loss
 
     P = sk.predict_proba(X)

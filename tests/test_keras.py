@@ -11,7 +11,7 @@ tf = pytest.importorskip("tensorflow")
 
 
 from skdigits._keras import layers  # noqa: E402
-from skdigits._network import initial_theta, pack  # noqa: E402
+from skdigits._network import initial_theta, theta_from_layers  # noqa: E402
 from skdigits.course import (  # noqa: E402
     build_keras_model,
     diagnose_keras_model,
@@ -56,7 +56,7 @@ def test_build_keras_model_is_the_course_network_and_cost(digits20):
     theta0 = initial_theta([400, 25, 10], "uniform", 0.12, np.random.RandomState(0))
     np.testing.assert_allclose(layers.get_theta(model), theta0, atol=1e-7)
     # With the estimator's weights, it evaluates to the estimator's cost.
-    layers.set_theta(model, pack(clf.coefs_, clf.intercepts_))
+    layers.set_theta(model, theta_from_layers(clf.coefs_, clf.intercepts_))
     loss = model.evaluate(X, np.eye(10)[y], verbose=0)[0]
     assert loss == pytest.approx(clf.loss_, rel=1e-5)
     with pytest.raises(ValueError, match="n_samples"):

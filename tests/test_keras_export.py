@@ -9,7 +9,7 @@ from sklearn.exceptions import NotFittedError  # noqa: E402
 
 from skdigits import MLPDigitClassifier  # noqa: E402
 from skdigits._keras import layers  # noqa: E402
-from skdigits._network import pack  # noqa: E402
+from skdigits._network import theta_from_layers  # noqa: E402
 
 from _helpers import (  # noqa: E402
     HIDDEN_ACTIVATIONS,
@@ -69,6 +69,8 @@ def test_to_keras_of_a_minibatch_fit_keeps_its_optimizer(small_digits):
     # model evaluates the objective at the final weights.
     f = build_objective(X, np.eye(3)[y], l2=clf.alpha, layer_sizes=[64, 10, 3])
     loss = model.evaluate(X, np.eye(3)[y], verbose=0)[0]
-    assert loss == pytest.approx(f(pack(clf.coefs_, clf.intercepts_))[0], rel=1e-5)
+    assert loss == pytest.approx(
+        f(theta_from_layers(clf.coefs_, clf.intercepts_))[0], rel=1e-5
+    )
     with pytest.raises(NotFittedError):
         MLPDigitClassifier().to_keras()

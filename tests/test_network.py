@@ -8,11 +8,11 @@ from skdigits._network import (
     OUTPUT_ACTIVATIONS,
     forward_logits,
     initial_theta,
+    layer_copies,
+    layer_views,
     log_proba_from_logits,
     n_params,
-    pack,
-    split,
-    unpack,
+    theta_from_layers,
 )
 
 from _helpers import build_objective
@@ -62,7 +62,7 @@ def test_loss_is_the_documented_objective(out_activation, rng):
         out_activation=out_activation,
     )
     theta = rng.uniform(-1, 1, n_params(LAYERS))
-    coefs, intercepts = split(theta, LAYERS)
+    coefs, intercepts = layer_copies(theta, LAYERS)
     logits = forward_logits(X, coefs, intercepts, "tanh")
     if out_activation == "logistic":
         P = 1 / (1 + np.exp(-logits))
@@ -145,12 +145,12 @@ def test_layout_is_the_course_unrolling(rng):
     theta = initial_theta([5, 4, 3], [Theta1, Theta2], 0.12, rng)
     expected = np.concatenate([Theta1.ravel(order="F"), Theta2.ravel(order="F")])
     np.testing.assert_array_equal(theta, expected)
-    blocks = unpack(theta, [5, 4, 3])
+    blocks = layer_views(theta, [5, 4, 3])
     np.testing.assert_array_equal(blocks[0], Theta1.T)
-    coefs, intercepts = split(theta, [5, 4, 3])
+    coefs, intercepts = layer_copies(theta, [5, 4, 3])
     np.testing.assert_array_equal(coefs[1], Theta2[:, 1:].T)
     np.testing.assert_array_equal(intercepts[1], Theta2[:, 0])
-    np.testing.assert_array_equal(pack(coefs, intercepts), theta)
+    np.testing.assert_array_equal(theta_from_layers(coefs, intercepts), theta)
 
 
 def test_uniform_init_bounds(rng):

@@ -36,7 +36,7 @@ import threading
 import numpy as np
 import scipy.sparse as sp
 
-from skdigits._network import layer_shapes, n_params, unpack
+from skdigits._network import layer_shapes, layer_views, n_params
 
 # ---------------------------------------------------------------- kernels
 # All kernels work in place on arrays of shape (n_units, n_samples); ``tmp`` is
@@ -180,7 +180,7 @@ class NumpyEngine:
 
     def __call__(self, theta, X, Y, w):
         m = X.shape[0]
-        blocks = unpack(np.asarray(theta, dtype=self.dtype), self.layer_sizes)
+        blocks = layer_views(np.asarray(theta, dtype=self.dtype), self.layer_sizes)
         A, Z_out, D, tmp, YT, GTs = self._work_arrays(m)
         np.copyto(YT, Y.T)
         w = np.asarray(w, dtype=self.dtype)
@@ -225,6 +225,6 @@ class NumpyEngine:
                     np.matmul(blocks[i][1:], D[i], out=D[i - 1])
                     self._derivative(A[i - 1][1:], D[i - 1], tmp[i - 1])
         grad = np.empty(self._n_params, dtype=np.float64)
-        for G, GT in zip(unpack(grad, self.layer_sizes), GTs):
+        for G, GT in zip(layer_views(grad, self.layer_sizes), GTs):
             G[...] = GT.T
         return data_loss, grad

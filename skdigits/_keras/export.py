@@ -12,7 +12,7 @@ from skdigits._keras.layers import (
     _dense_layers,
     build_model,
 )
-from skdigits._network import pack, split
+from skdigits._network import layer_copies, theta_from_layers
 from skdigits._optimize import SGD
 
 
@@ -56,7 +56,7 @@ def _blocks(theta, model):
     """``theta`` as ``[kernel_0, bias_0, kernel_1, ...]`` for ``model``."""
     layers = _dense_layers(model)
     layer_sizes = [layers[0].kernel.shape[0], *(layer.units for layer in layers)]
-    coefs, intercepts = split(theta, layer_sizes)
+    coefs, intercepts = layer_copies(theta, layer_sizes)
     return [a for pair in zip(coefs, intercepts) for a in pair]
 
 
@@ -80,7 +80,7 @@ def fitted_model(
         output=KERAS_OUTPUTS[out_activation],
         l2=l2,
         dtype=dtype,
-        theta=pack(coefs, intercepts, np.float64),
+        theta=theta_from_layers(coefs, intercepts, np.float64),
     )
     optimizer = _keras_optimizer(method)
     model.compile(

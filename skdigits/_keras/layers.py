@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from skdigits._network import pack, split
+from skdigits._network import layer_copies, theta_from_layers
 
 KERAS_ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 KERAS_OUTPUTS = {"logistic": "sigmoid", "softmax": "softmax"}
@@ -122,7 +122,7 @@ def set_theta(model, theta):
     """Load a flat parameter vector into the network's Dense layers."""
     layers = _dense_layers(model)
     layer_sizes = [layers[0].kernel.shape[0], *(layer.units for layer in layers)]
-    coefs, intercepts = split(np.asarray(theta), layer_sizes)
+    coefs, intercepts = layer_copies(np.asarray(theta), layer_sizes)
     for layer, W, b in zip(layers, coefs, intercepts):
         layer.kernel.assign(W.astype(layer.kernel.dtype))
         layer.bias.assign(b.astype(layer.bias.dtype))
@@ -131,7 +131,7 @@ def set_theta(model, theta):
 def get_theta(model):
     """The network's weights as a flat float64 parameter vector."""
     layers = _dense_layers(model)
-    return pack(
+    return theta_from_layers(
         [layer.kernel.numpy() for layer in layers],
         [layer.bias.numpy() for layer in layers],
         np.float64,
