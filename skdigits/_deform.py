@@ -37,7 +37,7 @@ import numbers
 import numpy as np
 from scipy import fft, ndimage
 
-from skdigits._resample import _cubic_zoom_matrix, check_order
+from skdigits._resample import _cubic_zoom_matrix, check_order, mnist_to_course
 
 SOURCE_SIDE = 28
 SEED_BLOCK = 1000
@@ -121,10 +121,11 @@ def entropy_from(random_state):
 def load_sources(dtype, rows=None):
     """The source digits (``rows`` of the 5000, all when None) at 28x28 in
     [0, 1], zero-padded to 32x32 and flattened, in ``dtype``, and their labels."""
-    from skdigits.datasets import load_mnist_5k
+    # The reading and scaling of load_mnist_5k, from the modules below it.
+    from skdigits._datasets_io import read_mnist_5k
 
-    mnist = load_mnist_5k(size=SOURCE_SIDE)
-    images, target = mnist.images, mnist.target
+    pixels, target = read_mnist_5k()
+    images = mnist_to_course(pixels, SOURCE_SIDE)
     if rows is not None:
         images, target = images[rows], target[rows]
     padded = np.zeros((len(images), _PADDED, _PADDED), dtype=dtype)
