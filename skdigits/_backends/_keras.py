@@ -18,6 +18,7 @@ threads. Measurements are in benchmarks/RESULTS.md.
 """
 
 import functools
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -143,9 +144,12 @@ class KerasEngine:
             and X.ctypes.data % ALIGNMENT == 0
         )
         if not shared:
-            if X.shape not in self._buffers:
-                self._buffers[X.shape] = aligned_empty(X.shape, self.dtype)
-            buffer = self._buffers[X.shape]
+            # One buffer per shape and thread: a Dask worker's threads may
+            # share this engine.
+            key = (X.shape, threading.get_ident())
+            if key not in self._buffers:
+                self._buffers[key] = aligned_empty(X.shape, self.dtype)
+            buffer = self._buffers[key]
             np.copyto(buffer, X)
             X = buffer
         return tf.experimental.dlpack.from_dlpack(X.__dlpack__())
