@@ -37,6 +37,11 @@ def main(argv=None):
         from skdigits._grade import main as grade_main
 
         return grade_main(args_list[1:])
+    if args_list[:1] in (["predict"], ["serve"]):
+        import importlib
+
+        command = importlib.import_module(f"skdigits._cli.{args_list[0]}")
+        return command.main(args_list[1:])
     args, inputs = parse(argv)
     start = time.perf_counter()
     report = Report(inputs.out, pictures=_have_matplotlib())

@@ -1,0 +1,242 @@
+"""Your own digit images, normalised as MNIST's were, behind
+:func:`skdigits.datasets.load_images`.
+
+MNIST's digits were written on paper, scanned, and normalised: the ink's
+bounding box fitted into 20 x 20 pixels keeping its aspect ratio
+(anti-aliased, hence the grey levels), then placed in a 28 x 28 field so that
+its centre of mass falls on the pixel (14, 14). The course's 20 x 20 images
+are those 28 x 28 images resampled (:func:`skdigits._resample.mnist_to_course`).
+A network trained on them has only seen digits drawn that way: a photo or a
+drawing resized as a whole gives it a small, off-centre, thin digit it reads
+badly. This module turns any picture of one digit into MNIST's 28 x 28 form:
+
+1. ``ink_map``: grey levels in [0, 1], 1 where the ink is, whatever the
+   input (file, grey, RGB or RGBA array; dark ink on light paper or the
+   reverse, told apart by the border, which is paper);
+2. ``mnist_normalise``: crop to the ink, fit into 20 x 20 (a tent filter as
+   wide as the scale factor: anti-aliased), centre by mass in 28 x 28.
+"""
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+PILLOW_HINT = 'pip install "skdigits[images]" (or "skdigits[plot]")'
+MNIST_BOX = 20  # the ink's bounding box is fitted into this many pixels
+MNIST_FIELD = 28  # ... and centred by mass in a field of this many
+MNIST_CENTRE = 14.0  # where MNIST's centres of mass fall (row and column)
+# Ink below this fraction of the strongest ink is paper texture or noise.
+_NOISE = 0.2
+# An image whose ink is weaker than this (on the 0-1 scale) has no ink.
+_MIN_CONTRAST = 0.08
+# A piece of ink holding this fraction of the ink or more is a digit's part.
+_PART = 0.1
+# Widest array side accepted (a 50-megapixel photo is a mistake, not a digit).
+_MAX_SIDE = 10000
+
+
+def _luminance(rgb):
+    """ITU-R 601 luma of an (h, w, 3) array, as Pillow's "L" conversion."""
+    return rgb @ np.array([0.299, 0.587, 0.114])
+
+
+def read_image_file(path):
+    """The pixels of an image file as a float array (h, w) or (h, w, 3|4) in [0, 1]."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError as exc:
+        raise ImportError(
+            f"Reading the image file '{path}' needs Pillow: {PILLOW_HINT}."
+        ) from exc
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No image file at '{path}'.")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                image = image.convert("RGBA")
+            elif image.mode not in ("L", "RGB"):
+                image = image.convert("RGB")
+            pixels = np.asarray(image, dtype=np.float64) / 255.0
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(
+            f"Cannot read '{path}' as an image ({type(exc).__name__}: {exc})."
+        ) from exc
+    return pixels
+
+
+def _check_array(array, name):
+    """A float array (h, w) or (h, w, 1|3|4), finite; clear errors otherwise."""
+    array = np.asarray(array)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    ):
+        raise TypeError(
+            f"{name} must be a file name or a numeric array, got an array of "
+            f"dtype {array.dtype}."
+        )
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
+        raise ValueError(
+            f"{name} has shape {array.shape}; expected one image: (height, width) "
+            "grey levels, or (height, width, 3) RGB, or (height, width, 4) RGBA. "
+            "Pass several images as a list."
+        )
+    if min(array.shape[:2]) < 2 or max(array.shape[:2]) > _MAX_SIDE:
+        raise ValueError(
+            f"{name} is {array.shape[1]} x {array.shape[0]} pixels; expected 2 to "
+            f"{_MAX_SIDE} pixels a side."
+        )
+    array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} holds non-finite values.")
+    return array
+
+
+def _border(grey):
+    """The pixels of the outermost ring (paper, in a picture of one digit)."""
+    return np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
+
+
+def ink_map(pixels, name):
+    """Ink in [0, 1] (1 = strongest ink, 0 = paper) of a grey/RGB/RGBA image.
+
+    RGBA: where the border is transparent (a drawing on a transparent
+    canvas) the ink is the opacity; otherwise the image is laid on white.
+    The paper's level is the border's median: ink is what departs from it, in
+    either direction (dark ink on light paper or the reverse), stretched so
+    that the strongest ink is 1; departures under 20% of it are noise.
+    """
+    pixels = _check_array(pixels, name)
+    scale = pixels.max() if pixels.max() > 1.0 else 1.0  # 0-255, 0-65535, ...
+    pixels = pixels / scale if scale > 0 else pixels
+    if pixels.ndim == 3:
+        colour, alpha = pixels[:, :, :3], None
+        if pixels.shape[2] == 4:
+            alpha = pixels[:, :, 3]
+        if alpha is not None and np.median(_border(alpha)) < 0.5:
+            grey = alpha
+        else:
+            grey = _luminance(colour)
+            if alpha is not None:
+                grey = alpha * grey + (1.0 - alpha)
+    else:
+        grey = pixels
+    paper = np.median(_border(grey))
+    # Light ink on dark paper and the reverse: keep only the departures on the
+    # side the strongest ones are (a shadow is not ink).
+    dark = (paper - grey).max() >= (grey - paper).max()
+    ink = np.clip(paper - grey if dark else grey - paper, 0.0, None)
+    strongest = ink.max()
+    if strongest < _MIN_CONTRAST:
+        raise ValueError(
+            f"{name} holds no ink: every pixel is within {strongest:.3f} of the "
+            "paper's level (a blank image?). Draw or photograph one digit, dark "
+            "on light or light on dark."
+        )
+    ink = ink / strongest
+    ink[ink < _NOISE] = 0.0
+    return ink
+
+
+def _parts(ink):
+    """Column spans of the pieces of ink holding at least ``_PART`` of it."""
+    mask = ndimage.binary_dilation(ink > 0, iterations=max(1, min(ink.shape) // 50))
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n < 2:
+        return []
+    mass = ndimage.sum(ink, labels, index=np.arange(1, n + 1))
+    spans = []
+    for i, slices in enumerate(ndimage.find_objects(labels)):
+        if mass[i] >= _PART * mass.sum():
+            spans.append((slices[1].start, slices[1].stop))
+    return sorted(spans)
+
+
+def several_digits(ink):
+    """Whether the ink seems to hold several digits side by side: big pieces
+    of ink whose column spans do not overlap (the strokes of one digit do)."""
+    spans = _parts(ink)
+    return any(nxt[0] >= prev[1] for prev, nxt in zip(spans, spans[1:]))
+
+
+def _tent_matrix(n_in, n_out):
+    """(n_out, n_in) resampling matrix: a tent filter as wide as the scale.
+
+    Shrinking, each output pixel averages the input pixels it covers (and
+    half of its neighbours', linearly): anti-aliased, as MNIST's digits were.
+    Enlarging, it is linear interpolation. Rows sum to 1.
+    """
+    scale = n_in / n_out
+    support = max(scale, 1.0)
+    centres = (np.arange(n_out) + 0.5) * scale - 0.5
+    offsets = (np.arange(n_in)[None, :] - centres[:, None]) / support
+    weights = np.clip(1.0 - np.abs(offsets), 0.0, None)
+    # At the edges, a tent that hangs over the image keeps only its inside.
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def mnist_normalise(ink):
+    """MNIST's 28 x 28 form of an ink map: the ink's bounding box fitted into
+    20 x 20 keeping its aspect ratio, anti-aliased, centred by mass."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    factor = MNIST_BOX / max(h, w)
+    out_h = max(1, min(MNIST_BOX, round(h * factor)))
+    out_w = max(1, min(MNIST_BOX, round(w * factor)))
+    box = _tent_matrix(h, out_h) @ crop @ _tent_matrix(w, out_w).T
+    box = np.clip(box / box.max(), 0.0, 1.0)
+    field = np.zeros((MNIST_FIELD, MNIST_FIELD))
+    r_mass, c_mass = ndimage.center_of_mass(box)
+    top = int(np.clip(round(MNIST_CENTRE - r_mass), 0, MNIST_FIELD - out_h))
+    left = int(np.clip(round(MNIST_CENTRE - c_mass), 0, MNIST_FIELD - out_w))
+    field[top : top + out_h, left : left + out_w] = box
+    return field
+
+
+def _describe(image, index):
+    if isinstance(image, str | os.PathLike):
+        return f"'{os.fspath(image)}'", os.fspath(image)
+    return f"image {index} (an array)", f"<array {index}>"
+
+
+def normalise_images(images):
+    """Upright (n, 28, 28) MNIST-style images in [0, 1], and their names.
+
+    ``images``: a file name, an array (one image), or a list of them.
+    """
+    if isinstance(images, str | os.PathLike | np.ndarray):
+        images = [images]
+    else:
+        try:
+            images = list(images)
+        except TypeError:
+            raise TypeError(
+                "images must be a file name, an array, or a list of them; got "
+                f"{type(images).__name__}."
+            ) from None
+    if not images:
+        raise ValueError("images is empty: pass at least one file name or array.")
+    fields, names = [], []
+    for index, image in enumerate(images):
+        name, source = _describe(image, index)
+        pixels = read_image_file(image) if isinstance(image, str | os.PathLike) else image
+        ink = ink_map(pixels, name)
+        if several_digits(ink):
+            warnings.warn(
+                f"{name} seems to hold several digits side by side; load_images "
+                "reads one digit per image, so the result will be a guess. Crop "
+                "each digit to its own image.",
+                UserWarning,
+                stacklevel=3,
+            )
+        fields.append(mnist_normalise(ink))
+        names.append(source)
+    return np.stack(fields), names
