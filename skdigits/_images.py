@@ -31,7 +31,7 @@ MNIST_CENTRE = 14.0  # where MNIST's centres of mass fall (row and column)
 # Ink below this fraction of the strongest ink is paper texture or noise.
 _NOISE = 0.2
 # An image whose ink is weaker than this (on the 0-1 scale) has no ink.
-_MIN_CONTRAST = 0.08
+_MIN_CONTRAST = 0.1
 # A piece of ink holding this fraction of the ink or more is a digit's part.
 _PART = 0.1
 # Widest array side accepted (a 50-megapixel photo is a mistake, not a digit).
@@ -98,6 +98,22 @@ def _check_array(array, name):
     return array
 
 
+def _otsu(values, bins=64):
+    """Otsu's threshold: the level splitting ``values`` into two classes of
+    least within-class variance (here paper and ink)."""
+    counts, edges = np.histogram(values, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts)
+    total = weight[-1]
+    mass = np.cumsum(counts * centres)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_low = mass / weight
+        mean_high = (mass[-1] - mass) / (total - weight)
+        between = weight * (total - weight) * (mean_low - mean_high) ** 2
+    between = np.nan_to_num(between[:-1])
+    return edges[1 + int(np.argmax(between))]
+
+
 def _border(grey):
     """The pixels of the outermost ring (paper, in a picture of one digit)."""
     return np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
@@ -110,7 +126,8 @@ def ink_map(pixels, name):
     canvas) the ink is the opacity; otherwise the image is laid on white.
     The paper's level is the border's median: ink is what departs from it, in
     either direction (dark ink on light paper or the reverse), stretched so
-    that the strongest ink is 1; departures under 20% of it are noise.
+    that the strongest ink is 1. Departures under Otsu's threshold (between
+    20% and 50% of the strongest) are paper: uneven light, texture, noise.
     """
     pixels = _check_array(pixels, name)
     scale = pixels.max() if pixels.max() > 1.0 else 1.0  # 0-255, 0-65535, ...
@@ -132,15 +149,18 @@ def ink_map(pixels, name):
     # side the strongest ones are (a shadow is not ink).
     dark = (paper - grey).max() >= (grey - paper).max()
     ink = np.clip(paper - grey if dark else grey - paper, 0.0, None)
-    strongest = ink.max()
+    # The strongest ink, robust to a few specks of noise.
+    strongest = max(np.percentile(ink, 99.9), ink.max() / 2)
     if strongest < _MIN_CONTRAST:
         raise ValueError(
-            f"{name} holds no ink: every pixel is within {strongest:.3f} of the "
-            "paper's level (a blank image?). Draw or photograph one digit, dark "
-            "on light or light on dark."
+            f"{name} holds no ink: its pixels depart from the paper's level by "
+            f"{strongest:.3f} at most (a blank image?). Draw or photograph one "
+            "digit, dark on light or light on dark."
         )
-    ink = ink / strongest
-    ink[ink < _NOISE] = 0.0
+    # Paper is what departs less than Otsu's threshold between paper and ink
+    # (uneven lighting, texture, noise), and at least 20% of the strongest.
+    level = min(max(_NOISE * strongest, _otsu(ink)), 0.5 * strongest)
+    ink = np.clip((ink - level) / (strongest - level), 0.0, 1.0)
     return ink
 
 
