@@ -58,8 +58,7 @@ def parse_request(body):
     if not isinstance(ink, list) or len(ink) != width * height:
         n = len(ink) if isinstance(ink, list) else type(ink).__name__
         raise BadRequest(
-            f"ink must be a list of width * height = {width * height} numbers, "
-            f"got {n}"
+            f"ink must be a list of width * height = {width * height} numbers, got {n}"
         )
     if not all(
         isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 255
@@ -131,8 +130,10 @@ def make_handler(model):
                 self.close_connection = True
                 self._json(
                     HTTPStatus.BAD_REQUEST,
-                    {"error": f"the body must be 1 byte to {MAX_BODY} bytes long "
-                     f"(Content-Length: {self.headers.get('Content-Length')})"},
+                    {
+                        "error": f"the body must be 1 byte to {MAX_BODY} bytes long "
+                        f"(Content-Length: {self.headers.get('Content-Length')})"
+                    },
                 )
                 return
             try:
