@@ -26,6 +26,9 @@ RECIPE_DESCRIPTION = (
     "the course's network (400-25-10, logistic units, alpha=1, L-BFGS, "
     "max_iter=200, random_state=0)"
 )
+# The estimator's parameters (the course's network: MLPDigitClassifier's
+# defaults, seeded).
+RECIPE_PARAMS = {"random_state": 0}
 TRUSTED_PREFIXES = ("skdigits.", "sklearn.", "numpy.", "builtins.")
 
 
@@ -98,7 +101,7 @@ def _train_default(data, log):
     with warnings.catch_warnings():
         # 200 iterations do not reach L-BFGS's tolerance; they fit well enough.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return MLPDigitClassifier(random_state=0).fit(X, y)
+        return MLPDigitClassifier(**RECIPE_PARAMS).fit(X, y)
 
 
 def default_model(log=print):
