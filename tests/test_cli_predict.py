@@ -49,7 +49,7 @@ def drawings(tmp_path_factory):
 def cache(tmp_path, monkeypatch):
     """A fresh cache folder, and a shorter recipe: the tests' time budget."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(models, "RECIPE_PARAMS", {"random_state": 0, "max_iter": 60})
+    monkeypatch.setattr(models, "RECIPE_PARAMS", {"random_state": 0, "max_iter": 30})
     return tmp_path / "cache" / "skdigits"
 
 
