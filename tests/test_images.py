@@ -158,7 +158,7 @@ def test_bad_files_name_the_file(tmp_path):
     [
         (np.ones((4, 4, 5)), ValueError, r"shape \(4, 4, 5\); expected one image"),
         (np.ones((10, 10, 10)), ValueError, "Pass several images as a list"),
-        (np.ones((1, 50)), ValueError, "2 to 10000 pixels a side"),
+        (np.ones((1, 50)), ValueError, "2 to 20000 pixels a side"),
         (np.full((20, 20), np.nan), ValueError, "non-finite"),
         (np.array([["a", "b"], ["c", "d"]]), TypeError, "numeric array"),
         ([], ValueError, "images is empty"),
@@ -192,3 +192,13 @@ def test_mnist_digits_are_left_nearly_unchanged():
         again = load_images(list(mnist.images[rows]), size=28).images
     scores = [corr(a, b) for a, b in zip(again, mnist.images[rows])]
     assert np.median(scores) > 0.9
+
+
+def test_big_photos_are_averaged_down_first():
+    small = draw(
+        shape=(150, 200),
+        strokes=[((s[0][0] * 0.75, s[0][1]), (s[1][0] * 0.75, s[1][1])) for s in SEVEN],
+    )
+    big = np.kron(small, np.ones((16, 16)))  # 2400 x 3200 pixels
+    a, b = load_images([small, (big * 255).astype(np.uint8)]).images
+    assert corr(a, b) > 0.97
