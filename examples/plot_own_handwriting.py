@@ -1,7 +1,7 @@
 """
-================================================
-Your own handwriting: why a drawing needs MNIST's
-================================================
+=======================================================
+Your own handwriting, normalised as MNIST's digits were
+=======================================================
 
 A network trained on MNIST has only seen digits normalised one way: the ink
 cropped, fitted into 20 x 20 pixels keeping its aspect ratio, and centred by
