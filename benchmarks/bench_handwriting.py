@@ -3,7 +3,7 @@
 The model is the one ``python -m skdigits predict`` uses by default: the
 course's network (400-25-10, logistic units, alpha=1, L-BFGS, 200 iterations,
 ``random_state=0``) trained on the 5000 real MNIST digits of
-``load_mnist_5k()``. It reads four sets of images none of which it saw:
+``load_mnist_5k()``. It reads these images, none of which it saw:
 
 - ``strokes``: digits drawn as pen strokes with Pillow's ImageDraw on a
   200 x 200 canvas, in varied styles: ten stroke templates (two for 1, 4 and
@@ -13,8 +13,10 @@ course's network (400-25-10, logistic units, alpha=1, L-BFGS, 200 iterations,
   or black on a transparent canvas;
 - ``sklearn 8x8``: scikit-learn's 1797 bundled digits (43 other writers),
   enlarged to 200 x 200 like a photo (bicubic), dark ink on white;
-- ``photo-like``: the strokes again, small (30 to 70 pixels) in a corner of a
-  300 x 300 picture with uneven lighting and noise;
+- ``photo-like``: the strokes again, small (30 to 70 pixels, with the same
+  pens: some are blobs) in a corner of a 300 x 300 picture with uneven
+  lighting and noise; and ``from afar``: the 200 x 200 canvas shrunk to 60 to
+  120 pixels, pen and all, in such a picture;
 - ``mnist hold-out``: a control. The model is retrained on 4000 of the 5000
   MNIST digits, and the other 1000, already normalised, are read as given
   and after ``load_images`` normalised them once more (it should change
@@ -218,13 +220,25 @@ def draw_digit(digit, rng, canvas=200, size_range=(60, 180), style=None):
     return picture.convert(mode) if mode != "RGBA" else picture
 
 
-def photo_like(digit, rng):
-    """A small digit in a 300 x 300 picture with a lighting gradient and noise."""
-    small = draw_digit(digit, rng, canvas=80, size_range=(30, 70), style="dark")
+def photo_like(digit, rng, from_afar=False):
+    """A small digit in a 300 x 300 picture with a lighting gradient and noise.
+
+    Drawn small (30 to 70 pixels tall, with the same 3 to 16 pixel pens: some
+    are blobs), or ``from_afar``: a 200 x 200 canvas as ``draw_digit`` draws
+    it, shrunk to 60 to 120 pixels a side, pen and all, as a camera far away
+    would.
+    """
+    if from_afar:
+        side = int(rng.integers(60, 121))
+        canvas = draw_digit(digit, rng, style="dark").convert("L")
+        small = canvas.resize((side, side), Image.LANCZOS)
+    else:
+        side = 80
+        small = draw_digit(digit, rng, canvas=80, size_range=(30, 70), style="dark")
     grey = np.asarray(small.convert("L"), dtype=float)
     field = np.full((300, 300), 255.0)
-    top, left = rng.integers(0, 220, size=2)
-    field[top : top + 80, left : left + 80] = grey
+    top, left = rng.integers(0, 300 - side, size=2)
+    field[top : top + side, left : left + side] = grey
     yy, xx = np.mgrid[0:300, 0:300] / 300
     light = 1.0 - 0.25 * (rng.uniform() * xx + rng.uniform() * yy)
     field = field * light + rng.normal(0, 6, field.shape)
@@ -287,6 +301,9 @@ def main():
     sets = {
         "strokes (200 x 200 canvas)": [draw_digit(d, rng) for d in digits],
         "photo-like (small, uneven light, noise)": [photo_like(d, rng) for d in digits],
+        "photo-like, a canvas from afar": [
+            photo_like(d, rng, from_afar=True) for d in digits
+        ],
     }
     sk = load_digits(size=8)
     sk_images, sk_target = sk.images, sk.target

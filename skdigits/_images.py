@@ -13,7 +13,8 @@ badly. This module turns any picture of one digit into MNIST's 28 x 28 form:
 1. ``ink_map``: grey levels in [0, 1], 1 where the ink is, whatever the
    input (file, grey, RGB or RGBA array, averaged down to 1000 pixels a side;
    dark ink on light paper or the reverse, told apart by the border, which is
-   paper; uneven light and noise below Otsu's threshold are paper too);
+   paper; a lighting gradient, fitted to the border, and noise below Otsu's
+   threshold are paper too);
 2. ``several_digits``: whether to warn that the picture holds several;
 3. ``mnist_normalise``: crop to the ink, fit into 20 x 20 (a tent filter as
    wide as the scale factor: anti-aliased), centre by mass in 28 x 28, and
@@ -143,6 +144,29 @@ def _shrink(pixels):
     return blocks.mean(axis=(1, 3))
 
 
+def _paper_plane(grey, is_paper, n_fit=4000):
+    """The paper's level under uneven light: a plane in the pixel coordinates,
+    least-squares fitted to the paper pixels of the border (a ring 5% of the
+    picture wide; at most ``n_fit`` of them). A picture of one digit has paper
+    all around it; a fit to the paper inside would tilt towards faint ink."""
+    ring = np.zeros(grey.shape, dtype=bool)
+    width = max(1, min(grey.shape) // 20)
+    ring[:width], ring[-width:], ring[:, :width], ring[:, -width:] = (True,) * 4
+    rows, cols = np.nonzero(ring & is_paper)
+    if rows.size < 3:
+        return np.full(grey.shape, np.median(_border(grey)))
+    step = max(1, rows.size // n_fit)
+    rows, cols = rows[::step], cols[::step]
+    scale = float(max(grey.shape))
+
+    def terms(r, c):
+        return np.stack([np.ones(r.shape), r / scale, c / scale], axis=-1)
+
+    coef, *_ = np.linalg.lstsq(terms(rows, cols), grey[rows, cols], rcond=None)
+    rr, cc = np.mgrid[0 : grey.shape[0], 0 : grey.shape[1]]
+    return terms(rr, cc) @ coef
+
+
 def _border(grey):
     """The pixels of the outermost ring (paper, in a picture of one digit)."""
     return np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
@@ -154,7 +178,8 @@ def ink_map(pixels, name):
     RGBA: where the border is transparent (a drawing on a transparent
     canvas) the ink is the opacity; otherwise the image is laid on white.
     The paper's level is the border's median: ink is what departs from it, in
-    either direction (dark ink on light paper or the reverse), stretched so
+    either direction (dark ink on light paper or the reverse), measured from
+    a plane fitted to the border's paper (a lighting gradient), stretched so
     that the strongest ink is 1. Departures under Otsu's threshold (between
     20% and 50% of the strongest) are paper: uneven light, texture, noise.
     """
@@ -178,6 +203,9 @@ def ink_map(pixels, name):
     # side the strongest ones are (a shadow is not ink).
     dark = (paper - grey).max() >= (grey - paper).max()
     ink = np.clip(paper - grey if dark else grey - paper, 0.0, None)
+    if ink.max() > 0:  # uneven light: measured from the paper on the border
+        surface = _paper_plane(grey, ink < _otsu(ink))
+        ink = np.clip(surface - grey if dark else grey - surface, 0.0, None)
     # The strongest ink, robust to a few specks of noise.
     strongest = max(np.percentile(ink, 99.9), ink.max() / 2)
     if strongest < _MIN_CONTRAST:
