@@ -202,3 +202,20 @@ def test_big_photos_are_averaged_down_first():
     big = np.kron(small, np.ones((16, 16)))  # 2400 x 3200 pixels
     a, b = load_images([small, (big * 255).astype(np.uint8)]).images
     assert corr(a, b) > 0.97
+
+
+def test_a_lighting_gradient_is_paper(monkeypatch):
+    """A pencil 1 photographed in light fading from one corner to the other:
+    the paper is darker in one corner than the pencil's stroke elsewhere."""
+    import skdigits._images as images
+
+    clean = draw(shape=(240, 240), strokes=[((60, 120), (180, 120))], width=8)
+    yy, xx = np.mgrid[0:240, 0:240] / 240
+    light = 1.0 - 0.45 * (xx + yy) / 2
+    photo = (0.4 + 0.6 * clean) * light  # grey pencil on white paper
+    a, b = load_images([clean, photo], size=28).images
+    assert corr(a, b) > 0.95
+    # Without the plane fitted to the border, the dark corner is ink.
+    flat = lambda grey, is_paper: np.full(grey.shape, np.median(grey))  # noqa: E731
+    monkeypatch.setattr(images, "_paper_plane", flat)
+    assert corr(a, load_images(photo, size=28).images[0]) < 0.8
