@@ -122,7 +122,12 @@ def speed_and_memory(repeats):
         dask_times[solver].append(_fit(X, y, solver, n_iter)[1])
     client_peak = _status_kib("VmHWM") * 1024 - before
 
-    X_mem, y_mem = X.compute(), y.compute()
+    # Into the client chunk by chunk (one finalize task would need all of X
+    # on one worker).
+    import dask
+
+    X_mem = np.concatenate(dask.compute(*X.to_delayed().ravel()))
+    y_mem = np.concatenate(dask.compute(*y.to_delayed().ravel()))
     memory_times = {"lbfgs": [], "adam": []}
     for r in range(repeats):
         for solver, n_iter in (("lbfgs", LBFGS_ITER), ("adam", ADAM_EPOCHS)):

@@ -23,7 +23,8 @@ TITLE = "skdigits: exercise 4 of the Machine Learning course, step by step"
 
 
 def main(argv=None):
-    """Run the walk-through, or ``grade``; return the exit code.
+    """Run the walk-through, or ``grade``, ``predict`` or ``serve``; return the
+    exit code.
 
     0, or 2 for bad arguments (``parser.error``); ``grade`` returns the
     grader's own codes.
@@ -33,6 +34,11 @@ def main(argv=None):
         from skdigits._grade import main as grade_main
 
         return grade_main(args_list[1:])
+    if args_list[:1] in (["predict"], ["serve"]):
+        import importlib
+
+        command = importlib.import_module(f"skdigits._cli.{args_list[0]}")
+        return command.main(args_list[1:])
     from skdigits._cli import summary
     from skdigits._cli.options import PLOT_HINT, parse
     from skdigits._cli.report import Report

@@ -10,6 +10,7 @@ ORDER = [
     # The course, step by step, and what the trained network looks at.
     "plot_course_walkthrough.py",
     "plot_hidden_units.py",
+    "plot_own_handwriting.py",
     # Training and tuning the estimator.
     "plot_solvers_loss_curves.py",
     "plot_early_stopping.py",

