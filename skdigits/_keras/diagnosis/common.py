@@ -17,10 +17,6 @@ _LOSS_CLASSES = {
 }
 
 
-def activation_name(layer):
-    return getattr(layer.activation, "__name__", str(layer.activation))
-
-
 def names(layers):
     """``layer 'a'`` or ``layers 'a', 'b' and 'c'``."""
     quoted = [repr(layer.name) for layer in layers]
@@ -60,9 +56,8 @@ def loss_weight(model):
 
 
 def data_scale(model, output):
-    """The model's data term over the course's (1 when not comparable)."""
-    if not is_compiled(model):
-        return 1.0
+    """The model's data term over the course's (1 when not comparable); the
+    model is compiled."""
     kind = describe_loss(model.loss)[0]
     if kind == "binary":
         return loss_weight(model) / output.units
