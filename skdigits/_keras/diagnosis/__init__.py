@@ -123,13 +123,10 @@ def _rule_based(facts, found, n_samples, lambda_, has_X):
     findings.sort(key=lambda f: rules.PRIORITY.get(f.check, 9))
     skip = any(f.check == "penalty" for f in findings)
     findings += _departures(facts, n_samples, lambda_, skip)
-    summary = (
-        "Not measured (pass X and y to train the model briefly): "
-        + (
-            "rules say what keeps it from training."
-            if any(f.kind == STOPS for f in findings)
-            else "no rule finds what would keep it from training."
-        )
+    summary = "Not measured (pass X and y to train the model briefly): " + (
+        "rules say what keeps it from training."
+        if any(f.kind == STOPS for f in findings)
+        else "no rule finds what would keep it from training."
     )
     return KerasDiagnosis(findings, summary)
 
@@ -182,8 +179,9 @@ def _measured(facts, found, probe, n_samples, lambda_):
                     f"{percent(measured)} "
                     f"after the same {after_steps}. {_sentence(candidate.rule)}"
                 )
-            stops.append((gain, candidate, Finding(STOPS, candidate.check,
-                                                    sentence, effect)))
+            stops.append(
+                (gain, candidate, Finding(STOPS, candidate.check, sentence, effect))
+            )
         elif candidate.departure:
             text = _sentence(candidate.departure)[:-1]
             if i not in alone:
@@ -192,8 +190,9 @@ def _measured(facts, found, probe, n_samples, lambda_):
                     if healthy
                     else "not measured: the time budget was spent"
                 )
-                departures.append(Finding(DEPARTURE, candidate.check,
-                                          f"{text} ({note})."))
+                departures.append(
+                    Finding(DEPARTURE, candidate.check, f"{text} ({note}).")
+                )
             else:
                 departures.append(
                     Finding(

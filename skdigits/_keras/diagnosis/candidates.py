@@ -76,13 +76,17 @@ def _regularizer_factor(regularizer, name):
 def penalty_candidate(facts, n_samples, lambda_):
     """Kernel penalties strong enough to matter."""
     l2 = max(
-        (_regularizer_factor(layer.kernel_regularizer, "l2") for layer in
-         facts.regularized),
+        (
+            _regularizer_factor(layer.kernel_regularizer, "l2")
+            for layer in facts.regularized
+        ),
         default=0.0,
     )
     l1 = max(
-        (_regularizer_factor(layer.kernel_regularizer, "l1") for layer in
-         facts.regularized),
+        (
+            _regularizer_factor(layer.kernel_regularizer, "l1")
+            for layer in facts.regularized
+        ),
         default=0.0,
     )
     course = lambda_ / (2 * n_samples)
@@ -126,6 +130,7 @@ def labels_candidate(facts, labels):
     kind = facts.loss_kind
     sparse = kind == "sparse categorical"
     if units < K and units == 1:
+
         def widen(layer, config, facts):
             if layer is facts.output:
                 config.update(units=K, activation="softmax")
@@ -189,8 +194,11 @@ def labels_candidate(facts, labels):
             rule=(
                 f"y holds integer labels but the {_loss_name(facts)} compares "
                 f"them with {units} outputs"
-                + (": the fit fails" if fails else ", broadcasting one label "
-                   "against every unit")
+                + (
+                    ": the fit fails"
+                    if fails
+                    else ", broadcasting one label against every unit"
+                )
             ),
             certain=True,
             data_edit=lambda X, y: (X, _one_hot(y, units)),
@@ -250,8 +258,12 @@ def loss_candidate(facts, labels):
             certain=True,
             loss=cls(**config),
         )
-    if kind in PROBABILITY_LOSSES and activation not in ("sigmoid", "softmax",
-                                                          "linear"):
+    if kind in PROBABILITY_LOSSES and activation not in (
+        "sigmoid",
+        "softmax",
+        "linear",
+    ):
+
         def softmax(layer, config, facts):
             if layer is facts.output:
                 config["activation"] = "softmax"

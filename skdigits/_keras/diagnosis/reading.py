@@ -124,8 +124,20 @@ def read_model(model):
                 activations[current.name] = activation
                 trailing.append(layer)
             continue
-        if name.startswith(("Conv", "MaxPool", "AveragePool", "Global", "Depthwise",
-                            "Separable", "LSTM", "GRU", "SimpleRNN", "Embedding")):
+        if name.startswith(
+            (
+                "Conv",
+                "MaxPool",
+                "AveragePool",
+                "Global",
+                "Depthwise",
+                "Separable",
+                "LSTM",
+                "GRU",
+                "SimpleRNN",
+                "Embedding",
+            )
+        ):
             convolutional.append(layer)
             current = None
         elif name not in _NEUTRAL:
@@ -151,8 +163,9 @@ def read_model(model):
         model=model,
         dense=dense,
         activations=activations,
-        trailing=[layer for layer in trailing if layers.index(layer) > layers.index(
-            dense[-1])],
+        trailing=[
+            layer for layer in trailing if layers.index(layer) > layers.index(dense[-1])
+        ],
         convolutional=convolutional,
         other_layers=other,
         loss_kind=kind,

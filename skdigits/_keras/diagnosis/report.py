@@ -102,8 +102,11 @@ class KerasDiagnosis:
         lines = [self.summary]
         for heading, kind in (
             ("What keeps it from training:", STOPS),
-            ("Departures from the course's network (they do not keep it from "
-             "training):", DEPARTURE),
+            (
+                "Departures from the course's network (they do not keep it from "
+                "training):",
+                DEPARTURE,
+            ),
         ):
             chosen = [f for f in self.findings if f.kind == kind]
             if chosen:
