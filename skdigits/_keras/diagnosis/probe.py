@@ -151,8 +151,13 @@ class Probe:
         return steps
 
     def _accuracy(self, model, X, y):
-        outputs = np.asarray(model.predict(X, batch_size=1024, verbose=0))
-        outputs = outputs.reshape(len(X), -1)
+        # Eager calls: predict would trace a new function for every clone.
+        outputs = np.concatenate(
+            [
+                np.asarray(model(X[i : i + 2048], training=False))
+                for i in range(0, len(X), 2048)
+            ]
+        ).reshape(len(X), -1)
         y = np.asarray(y)
         targets = np.argmax(y, axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
         if outputs.shape[1] == 1:
