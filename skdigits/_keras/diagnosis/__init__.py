@@ -45,7 +45,7 @@ def _fit_settings(model, n_samples, epochs, batch_size):
     return int(epochs), int(min(batch_size, n_samples))
 
 
-def _candidates(facts, X, labels, n_samples, lambda_, steps):
+def _candidates(facts, X, labels, n_samples, lambda_, steps, full_batch):
     found = []
     if labels is not None:
         found.append(rules.labels_candidate(facts, labels))
@@ -54,7 +54,7 @@ def _candidates(facts, X, labels, n_samples, lambda_, steps):
         found.append(rules.loss_candidate(facts, labels))
     if X is not None:
         found.append(rules.inputs_candidate(X))
-    found.append(rules.optimizer_candidate(facts, steps))
+    found.append(rules.optimizer_candidate(facts, steps, full_batch))
     return [c for c in found if c is not None]
 
 
@@ -90,7 +90,9 @@ def diagnose(model, *, n_samples, X, y, epochs, batch_size, lambda_, time_budget
             labels = read_labels(y, len(X))
     epochs, batch_size = _fit_settings(model, n_samples, epochs, batch_size)
     steps = epochs * math.ceil(n_samples / batch_size)
-    found = _candidates(facts, X, labels, n_samples, lambda_, steps)
+    found = _candidates(
+        facts, X, labels, n_samples, lambda_, steps, batch_size >= n_samples
+    )
     if labels is None:
         return _rule_based(facts, found, n_samples, lambda_, X is not None)
     probe = Probe(
@@ -227,10 +229,16 @@ def _measured(facts, found, probe, n_samples, lambda_):
             f"This model does not train as given: {percent(before)} training "
             f"accuracy after {after_steps}."
         )
-    else:
+    elif healthy:
         summary = (
             "Nothing here keeps this model from training: "
             f"{percent(before)} training accuracy after {after_steps}."
+        )
+    else:
+        summary = (
+            f"The model reaches {percent(before)} training accuracy after "
+            f"{after_steps}, and no fix tried here raises that by "
+            f"{100 * GAIN:.0f} points or more."
         )
     summary += f" (probe: {probe.elapsed:.0f} s)"
     return KerasDiagnosis(findings, summary, before, probe.elapsed)

@@ -22,6 +22,7 @@ minibatches of 32, training accuracy):
   cross-entropy from the logits it keeps on a softmax or sigmoid output.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import keras
@@ -38,6 +39,7 @@ MAX_SCALED_INPUT = 2.0
 # the weights (full batch on the course's cost: 12% training accuracy after a
 # total step of 1, 60% after 10, 93% after 100, see the Keras pitfalls page).
 SGD_TOTAL_STEP_NEEDED = 10.0
+SGD_FULL_BATCH_TOTAL = 100.0
 
 PRIORITY = {"labels": 0, "penalty": 1, "loss": 2, "inputs": 3, "optimizer": 4}
 
@@ -356,7 +358,7 @@ def _scaled_rate(config, factor, to=None):
     return config
 
 
-def optimizer_candidate(facts, steps):
+def optimizer_candidate(facts, steps, full_batch=False):
     """A learning rate too small for the number of steps taken."""
     optimizer = facts.model.optimizer
     rate = learning_rate(optimizer)
@@ -390,10 +392,16 @@ def optimizer_candidate(facts, steps):
         )
     else:
         rule += " may be too small for the steps taken"
+    factor = 10.0
+    if full_batch and total is not None and total < SGD_FULL_BATCH_TOTAL:
+        # Full-batch gradient descent needs a total step of about 100.
+        factor = min(
+            10.0 ** math.ceil(math.log10(SGD_FULL_BATCH_TOTAL / total) - 1e-3), 1000.0
+        )
     return Candidate(
         check="optimizer",
-        fix=f"the learning rate raised 10x to {10 * rate:g}",
+        fix=f"the learning rate raised {factor:g}x to {factor * rate:g}",
         rule=rule,
         certain=certain,
-        optimizer_edit=lambda config: _scaled_rate(config, 10.0),
+        optimizer_edit=lambda config: _scaled_rate(config, factor),
     )

@@ -138,12 +138,21 @@ class Probe:
     def _fit(self, model, X, y, deadline):
         import tensorflow as tf
 
-        dataset = tf.data.Dataset.from_tensor_slices((X, y))
-        if self.batch_size < len(X):
-            dataset = dataset.shuffle(
-                len(X), seed=self.seed, reshuffle_each_iteration=True
+        m = len(X)
+        if self.batch_size >= m:
+            dataset = tf.data.Dataset.from_tensors((X, y)).repeat(self.epochs)
+        else:
+            # Shuffled row indices, gathered a batch at a time: slicing the
+            # rows one by one costs more than the tiny models' steps.
+            Xt, yt = tf.constant(X), tf.constant(y)
+            dataset = (
+                tf.data.Dataset.range(m)
+                .shuffle(m, seed=self.seed, reshuffle_each_iteration=True)
+                .batch(self.batch_size)
+                .repeat(self.epochs)
+                .map(lambda rows: (tf.gather(Xt, rows), tf.gather(yt, rows)))
             )
-        dataset = dataset.batch(self.batch_size).repeat(self.epochs).take(self.steps)
+        dataset = dataset.take(self.steps).prefetch(2)
         model.fit(dataset, epochs=1, verbose=0, callbacks=[_Deadline(deadline)])
         steps = int(model.optimizer.iterations.numpy())
         if self.steps == self.asked_steps and steps < self.steps:
