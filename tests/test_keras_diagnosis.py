@@ -266,9 +266,10 @@ def test_probe_stays_within_its_budget(digits20):
         model, X=X, y=y, epochs=500, batch_size=8, time_budget=4
     )
     elapsed = time.perf_counter() - start
-    # One traced step past the budget at most (TensorFlow's tracing is not
-    # interruptible); far less than the 500 epochs asked.
-    assert diagnosis.probe_seconds < 4 + 2.5 and elapsed < 4 + 4
+    # A run is not started unless it fits in what is left, and the first one
+    # is cut at its share; TensorFlow's tracing cannot be interrupted, so on a
+    # busy machine a few seconds past the budget. 500 epochs would take minutes.
+    assert diagnosis.probe_seconds < 4 + 6 and elapsed < 4 + 8
     assert "what the time budget allowed" in diagnosis.summary
 
 
