@@ -252,7 +252,7 @@ def _(fixed):
     return model, X, Y, 100, M
 
 
-@case("l2(0.1) on a ReLU MLP", "penalty")
+@case("l2(0.3) on a ReLU MLP", "penalty")
 def _(fixed):
     l2 = keras.regularizers.l2(1e-4 if fixed else 0.3)
     model = seq(
