@@ -164,8 +164,7 @@ def diagnose_keras_model(
     lambda_=1.0,
     time_budget=30.0,
 ):
-    """What keeps a Keras model from training, measured, then where it departs
-    from the course's network.
+    """What keeps a Keras model from training, measured, then its departures.
 
     With the training data (``X`` and ``y`` as passed to ``model.fit``, and the
     ``epochs`` and ``batch_size`` of that fit), a short probe trains clones of
