@@ -404,7 +404,7 @@ def verify(build):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--verify", action="store_true")
-    parser.add_argument("--budget", type=float, default=20.0)
+    parser.add_argument("--budget", type=float, default=30.0)
     args = parser.parse_args()
     rows, agree, start = [], 0, time.perf_counter()
     for name, (truth, build) in CORPUS.items():
