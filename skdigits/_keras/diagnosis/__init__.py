@@ -33,10 +33,14 @@ GAIN = 0.15
 _KERAS_EPOCHS, _KERAS_BATCH_SIZE = 1, 32
 
 
+def _last_fit(model):
+    return getattr(getattr(model, "history", None), "params", None) or {}
+
+
 def _fit_settings(model, n_samples, epochs, batch_size):
     """``(epochs, batch_size)``: as given, else the model's last fit's, else
     Keras's defaults."""
-    params = getattr(getattr(model, "history", None), "params", None) or {}
+    params = _last_fit(model)
     if epochs is None:
         epochs = params.get("epochs") or _KERAS_EPOCHS
     if batch_size is None:
@@ -88,8 +92,10 @@ def diagnose(model, *, n_samples, X, y, epochs, batch_size, lambda_, time_budget
         X = read_inputs(X, facts)
         if y is not None:
             labels = read_labels(y, len(X))
+    known = epochs is not None or _last_fit(model).get("epochs") is not None
     epochs, batch_size = _fit_settings(model, n_samples, epochs, batch_size)
-    steps = epochs * math.ceil(n_samples / batch_size)
+    # The steps taken, when known: the optimizer's rules need them.
+    steps = epochs * math.ceil(n_samples / batch_size) if known else None
     found = _candidates(
         facts, X, labels, n_samples, lambda_, steps, batch_size >= n_samples
     )

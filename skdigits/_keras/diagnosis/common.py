@@ -7,12 +7,16 @@ from skdigits._keras.layers import CourseCrossEntropy
 # Keras's loss functions and classes, by the kind of cross-entropy they compute.
 _LOSS_FUNCTIONS = {
     keras.losses.categorical_crossentropy: "categorical",
+    keras.losses.categorical_focal_crossentropy: "categorical",
     keras.losses.binary_crossentropy: "binary",
+    keras.losses.binary_focal_crossentropy: "binary",
     keras.losses.sparse_categorical_crossentropy: "sparse categorical",
 }
 _LOSS_CLASSES = {
     keras.losses.CategoricalCrossentropy: "categorical",
+    keras.losses.CategoricalFocalCrossentropy: "categorical",
     keras.losses.BinaryCrossentropy: "binary",
+    keras.losses.BinaryFocalCrossentropy: "binary",
     keras.losses.SparseCategoricalCrossentropy: "sparse categorical",
 }
 
