@@ -190,6 +190,20 @@ def _measured(facts, found, probe, n_samples, lambda_):
             stops.append(
                 (gain, candidate, Finding(STOPS, candidate.check, sentence, effect))
             )
+        elif candidate.certain and not healthy and i not in alone:
+            # A rule that needs no measuring, left unmeasured by the budget.
+            stops.append(
+                (
+                    0.0,
+                    candidate,
+                    Finding(
+                        STOPS,
+                        candidate.check,
+                        f"{_sentence(candidate.rule)} (rule, not measured: the "
+                        f"time budget was spent; the fix to try: {candidate.fix}).",
+                    ),
+                )
+            )
         elif candidate.departure:
             text = _sentence(candidate.departure)[:-1]
             if i not in alone:
