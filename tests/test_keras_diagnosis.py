@@ -312,3 +312,21 @@ def test_pitfalls_corrected_model_gets_at_most_a_note(digits20):
     findings = list(diagnose_keras_model(model, n_samples=m))
     assert len(findings) == 1, findings
     assert str(findings[0]).startswith("Note: the loss is 0.1 times the course's")
+
+
+def test_any_keras_loss_and_inputs_without_labels(small8):
+    X, _ = small8
+
+    def my_loss(y_true, y_pred):
+        return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+    for loss in (keras.losses.Huber(), my_loss, "categorical_focal_crossentropy"):
+        model = _mlp(
+            [keras.Input((64,)), keras.layers.Dense(10, activation="softmax")],
+            loss=loss,
+        )
+        diagnosis = diagnose_keras_model(model, X=X * 255)
+        assert not diagnosis.stops_training, str(diagnosis)
+        inputs = [f for f in diagnosis if f.check == "inputs"]
+        assert len(inputs) == 1 and "[0, 255]" in str(inputs[0])
+        assert "not measured" in str(inputs[0]) and inputs[0].effect is None
