@@ -146,19 +146,23 @@ def _measured(facts, found, probe, n_samples, lambda_):
     alone, together, without = {}, None, {}
     healthy = before is not None and before >= 1 - GAIN
     if not healthy:
+        # All fixes together first: when the budget runs short, it and any
+        # single run still tell what each of two fixes adds to the other.
+        if len(found) >= 2 and probe.can_run():
+            together = probe.run(found).accuracy
         for i, candidate in enumerate(found):
             if probe.can_run():
                 alone[i] = probe.run([candidate]).accuracy
-        best = max((a or 0.0 for a in alone.values()), default=0.0)
-        if len(found) >= 2 and best < (before or 0.0) + GAIN and probe.can_run():
-            together = probe.run(found).accuracy
-            if together is not None and together >= (before or 0.0) + GAIN:
-                for i, candidate in enumerate(found):
-                    rest = [c for j, c in enumerate(found) if j != i]
-                    if len(found) == 2 and (1 - i) in alone:
+        if together is not None and together >= (before or 0.0) + GAIN:
+            for i in range(len(found)):
+                if (alone.get(i) or 0.0) >= (before or 0.0) + GAIN:
+                    continue  # explained alone
+                if len(found) == 2:
+                    if 1 - i in alone:
                         without[i] = alone[1 - i]
-                    elif probe.can_run():
-                        without[i] = probe.run(rest).accuracy
+                elif probe.can_run():
+                    rest = [c for j, c in enumerate(found) if j != i]
+                    without[i] = probe.run(rest).accuracy
     after_steps = probe.describe_steps()
     stops, departures = [], []
     for i, candidate in enumerate(found):
@@ -176,9 +180,13 @@ def _measured(facts, found, probe, n_samples, lambda_):
                 sentence = (
                     f"{_capital(candidate.fix)}: {percent(effect[0])} -> "
                     f"{percent(effect[1])} after the same {after_steps}, with "
-                    f"the other fixes applied too ({others}); alone: "
-                    f"{percent(before)} -> {percent(measured)}. "
-                    f"{_sentence(candidate.rule)}"
+                    f"the other fixes applied too ({others})"
+                    + (
+                        f"; alone: {percent(before)} -> {percent(measured)}. "
+                        if i in alone
+                        else ". "
+                    )
+                    + _sentence(candidate.rule)
                 )
             else:
                 effect = (before, measured)
