@@ -100,14 +100,14 @@ def diagnose(model, *, n_samples, X, y, epochs, batch_size, lambda_, time_budget
         facts, X, labels, n_samples, lambda_, steps, batch_size >= n_samples
     )
     if labels is None:
-        return _rule_based(facts, found, n_samples, lambda_, X is not None)
+        return _rule_based(facts, found, n_samples, lambda_)
     probe = Probe(
         facts, X, labels.y, epochs=epochs, batch_size=batch_size, budget=time_budget
     )
     return _measured(facts, found, probe, n_samples, lambda_)
 
 
-def _rule_based(facts, found, n_samples, lambda_, has_X):
+def _rule_based(facts, found, n_samples, lambda_):
     findings = []
     for candidate in found:
         if candidate.certain:

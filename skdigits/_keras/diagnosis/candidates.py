@@ -23,7 +23,7 @@ minibatches of 32, training accuracy):
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -62,7 +62,6 @@ class Candidate:
     optimizer_edit: object = None  # config -> config
     data_edit: object = None  # (X, y) -> (X, y)
     departure: str | None = None  # its sentence when it does not stop training
-    extra: dict = field(default_factory=dict)
 
     @property
     def priority(self):

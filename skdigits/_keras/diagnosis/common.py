@@ -29,10 +29,6 @@ def names(layers):
     return "layers " + ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def is_compiled(model):
-    return getattr(model, "compiled", False) and model.loss is not None
-
-
 def describe_loss(loss):
     """``(kind, from_logits, loss)``, kind 'course', 'categorical', 'binary'..."""
     if isinstance(loss, str):

@@ -79,11 +79,6 @@ class ModelFacts:
     def activation(self, layer):
         return self.activations[layer.name]
 
-    @property
-    def probabilities(self):
-        """Whether the loss reads the outputs as probabilities."""
-        return self.loss_kind in PROBABILITY_LOSSES and not self.from_logits
-
 
 def _input_shape(model):
     try:
