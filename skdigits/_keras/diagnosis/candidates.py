@@ -253,7 +253,7 @@ def loss_candidate(facts, labels):
         config.pop("name", None)
         return Candidate(
             check="loss",
-            fix="from_logits=True in the loss",
+            fix="the loss given from_logits=True",
             rule=(
                 f"The output layer {facts.output.name!r} is linear (logits) but "
                 f"the {_loss_name(facts)} reads its outputs as probabilities "

@@ -76,8 +76,11 @@ def _categorical(info):
             f"cost is the binary cross-entropy summed over the {info.n_outputs} "
             "sigmoid units."
         ]
+    if info.activation == "linear" and not info.from_logits:
+        return []  # logits read as probabilities: a finding of the probe
+    outputs = "logits" if info.activation == "linear" else f"{info.activation} outputs"
     return [
-        f"The loss is {info.kind} cross-entropy on {info.activation} outputs: a "
+        f"The loss is {info.kind} cross-entropy on {outputs}: a "
         "sound objective (skdigits' out_activation='softmax'), but not the "
         "course's, which sums the binary cross-entropy of one sigmoid unit "
         "per class."
