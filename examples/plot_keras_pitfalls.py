@@ -117,7 +117,7 @@ print(
 # With the data, a short probe trains clones of the model (as given, then
 # with each fix) and ranks what keeps it from training by the measured gain.
 diagnosis = diagnose_keras_model(
-    learner, X=X, y=Y, epochs=100, batch_size=m, time_budget=10
+    learner, X=X, y=Y, epochs=100, batch_size=m, time_budget=20
 )
 print(diagnosis.summary)
 for finding in diagnosis:

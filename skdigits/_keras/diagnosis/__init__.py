@@ -150,9 +150,14 @@ def _measured(facts, found, probe, n_samples, lambda_):
         # single run still tell what each of two fixes adds to the other.
         if len(found) >= 2 and probe.can_run():
             together = probe.run(found).accuracy
-        for i, candidate in enumerate(found):
+        # With two fixes, each one alone is the other's leave-one-out run:
+        # the second's first, so that a short budget measures the first.
+        order = list(range(len(found)))
+        if len(found) == 2:
+            order.reverse()
+        for i in order:
             if probe.can_run():
-                alone[i] = probe.run([candidate]).accuracy
+                alone[i] = probe.run([found[i]]).accuracy
         if together is not None and together >= (before or 0.0) + GAIN:
             for i in range(len(found)):
                 if (alone.get(i) or 0.0) >= (before or 0.0) + GAIN:
@@ -198,7 +203,18 @@ def _measured(facts, found, probe, n_samples, lambda_):
             stops.append(
                 (gain, candidate, Finding(STOPS, candidate.check, sentence, effect))
             )
-        elif candidate.certain and not healthy and i not in alone:
+        elif (
+            candidate.certain
+            and not healthy
+            and (
+                i not in alone
+                or (
+                    i not in without
+                    and together is not None
+                    and together >= (before or 0.0) + GAIN
+                )
+            )
+        ):
             # A rule that needs no measuring, left unmeasured by the budget.
             stops.append(
                 (
@@ -207,8 +223,15 @@ def _measured(facts, found, probe, n_samples, lambda_):
                     Finding(
                         STOPS,
                         candidate.check,
-                        f"{_sentence(candidate.rule)} (rule, not measured: the "
-                        f"time budget was spent; the fix to try: {candidate.fix}).",
+                        f"{_sentence(candidate.rule)} (rule, "
+                        + (
+                            "not measured: the time budget was spent"
+                            if i not in alone
+                            else f"not fully measured: alone, {percent(before)} "
+                            f"-> {percent(alone[i])}; the time budget did not "
+                            "allow the run with the other fixes"
+                        )
+                        + f"; the fix to try: {candidate.fix}).",
                     ),
                 )
             )
