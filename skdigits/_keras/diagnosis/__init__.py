@@ -143,7 +143,7 @@ def _measured(facts, found, probe, n_samples, lambda_):
     allowance = probe.budget / (1 + len(found))
     base = probe.run(allowance=allowance)
     before = base.accuracy
-    alone, together, without = {}, None, {}
+    alone, together, without, explained = {}, None, {}, False
     healthy = before is not None and before >= 1 - GAIN
     if not healthy:
         # All fixes together first: when the budget runs short, it and any
@@ -158,10 +158,15 @@ def _measured(facts, found, probe, n_samples, lambda_):
         for i in order:
             if probe.can_run():
                 alone[i] = probe.run([found[i]]).accuracy
-        if together is not None and together >= (before or 0.0) + GAIN:
+        explained = any((a or 0.0) >= (before or 0.0) + GAIN for a in alone.values())
+        # Leave-one-out runs only when no fix alone is enough: then the
+        # fixes are needed together (the seed's penalty and learning rate).
+        if (
+            not explained
+            and together is not None
+            and together >= (before or 0.0) + GAIN
+        ):
             for i in range(len(found)):
-                if (alone.get(i) or 0.0) >= (before or 0.0) + GAIN:
-                    continue  # explained alone
                 if len(found) == 2:
                     if 1 - i in alone:
                         without[i] = alone[1 - i]
@@ -177,7 +182,10 @@ def _measured(facts, found, probe, n_samples, lambda_):
         if i in without and together is not None:
             loo = together - (without[i] or 0.0)
             if loo >= GAIN and loo > gain:
-                gain, with_others = loo, (without[i], together)
+                # Needed together with the others: ranked by the joint gain,
+                # which all such fixes share (ties go by priority).
+                gain = together - (before or 0.0)
+                with_others = (without[i], together)
         if gain >= GAIN:
             if with_others is not None:
                 others = "; ".join(c.fix for j, c in enumerate(found) if j != i)
@@ -209,7 +217,8 @@ def _measured(facts, found, probe, n_samples, lambda_):
             and (
                 i not in alone
                 or (
-                    i not in without
+                    not explained
+                    and i not in without
                     and together is not None
                     and together >= (before or 0.0) + GAIN
                 )
