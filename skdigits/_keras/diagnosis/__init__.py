@@ -140,8 +140,8 @@ def _rule_based(facts, found, n_samples, lambda_):
 
 
 def _measured(facts, found, probe, n_samples, lambda_):
-    allowance = probe.budget / (1 + len(found))
-    base = probe.run(allowance=allowance)
+    probe.share = probe.budget / (1 + len(found))
+    base = probe.run()
     before = base.accuracy
     alone, together, without, explained = {}, None, {}, False
     healthy = before is not None and before >= 1 - GAIN

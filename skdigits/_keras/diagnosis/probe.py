@@ -67,6 +67,10 @@ class Probe:
         self.seed = seed
         self._initial = None
         self._last_seconds = 0.0
+        # Until a run trains (the model as given may fail), each run is cut
+        # at this share of the budget; that run then sets the steps of all.
+        self.share = budget
+        self._settled = False
 
     @property
     def elapsed(self):
@@ -77,13 +81,13 @@ class Probe:
         left = self.deadline - time.perf_counter()
         return left > self._last_seconds and left > 0
 
-    def run(self, candidates=(), allowance=None):
+    def run(self, candidates=()):
         """Train a clone with ``candidates``' fixes applied; the first run
-        sets the number of steps every later run takes."""
+        that trains sets the number of steps every later run takes."""
         began = time.perf_counter()
         deadline = self.deadline
-        if allowance is not None:
-            deadline = min(deadline, began + allowance)
+        if not self._settled:
+            deadline = min(deadline, began + self.share)
         X, y = self.X, self.y
         for candidate in candidates:
             if candidate.data_edit is not None:
@@ -155,8 +159,9 @@ class Probe:
         dataset = dataset.take(self.steps).prefetch(2)
         model.fit(dataset, epochs=1, verbose=0, callbacks=[_Deadline(deadline)])
         steps = int(model.optimizer.iterations.numpy())
-        if self.steps == self.asked_steps and steps < self.steps:
-            self.steps = max(steps, 1)  # the first run was cut: all runs alike
+        if not self._settled:
+            self.steps = max(min(steps, self.steps), 1)  # all runs alike
+            self._settled = True
         return steps
 
     def _accuracy(self, model, X, y):
