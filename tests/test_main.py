@@ -138,7 +138,7 @@ def test_keras_backend_missing_is_reported_not_fatal(
     importlib.util.find_spec("keras") is None, reason="Keras is not installed"
 )
 def test_keras_backend_in_the_walk_through(tmp_path, capsys, agg):
-    pytest.importorskip("skdigits._keras.objective")
+    pytest.importorskip("skdigits._backends._keras")
     assert main(["--out", str(tmp_path), "--max-iter", "3"]) == 0
     stdout = capsys.readouterr().out
     assert "Same fit, backend='keras'" in stdout
@@ -345,7 +345,7 @@ def test_report_wording(tmp_path, capsys):
     importlib.util.find_spec("keras") is None, reason="Keras is not installed"
 )
 def test_report_names_keras_and_its_time(tmp_path, capsys):
-    pytest.importorskip("skdigits._keras.objective")
+    pytest.importorskip("skdigits._backends._keras")
     assert main(["--data", "digits", "--out", str(tmp_path), "--max-iter", "2"]) == 0
     stdout = capsys.readouterr().out
     versions = next(line for line in stdout.splitlines() if "Versions:" in line)

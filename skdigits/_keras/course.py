@@ -156,51 +156,80 @@ def _check_build_arguments(sizes, numbers):
 def diagnose_keras_model(
     model,
     *,
-    n_samples,
+    n_samples=None,
     X=None,
+    y=None,
     epochs=None,
     batch_size=None,
     lambda_=1.0,
+    time_budget=30.0,
 ):
-    """Where a Keras model departs from the course's network and cost.
+    """What keeps a Keras model from training, measured, then its departures.
 
-    Checks, in plain sentences:
+    With the training data (``X`` and ``y`` as passed to ``model.fit``, and the
+    ``epochs`` and ``batch_size`` of that fit), a short probe trains clones of
+    the model within ``time_budget`` seconds: the model as given, then each
+    candidate fix alone (inputs scaled to [0, 1], labels one-hot or a sparse
+    loss, the loss paired with the output layer, the kernel penalty set to the
+    course's, the learning rate raised), and, when no single fix is enough,
+    all of them together and all but one. A fix that raises the training
+    accuracy by 15 points or more is what keeps the model from training; the
+    findings are ranked by that measured gain and each carries its numbers.
+    Without data, only what rules can tell is reported, marked as not
+    measured. The user's model and its weights are never modified.
 
-    - the L2 factor ``c`` of every kernel, expressed as the course's
-      ``lambda = c * 2m``, against ``lambda_``; L1 or bias penalties;
-    - the loss against the output activation: categorical cross-entropy on a
-      sigmoid layer (Keras 3 silently computes it as the softmax cross-entropy
-      of the pre-sigmoid logits), Keras's ``binary_crossentropy`` (a mean over
-      the output units where the course sums), logits/probabilities mix-ups;
-    - sigmoid hidden units, and layers the course's network does not have;
-    - with ``X``, inputs far outside the course's pixel range;
-    - with ``epochs`` and ``batch_size`` (or from the model's last ``fit``), an
-      optimizer that will take only a few small full-batch steps.
+    Then come the departures from the course's network (ReLU or Dropout
+    layers, softmax outputs, a penalty other than the course's lambda), which
+    do not keep the model from training: the penalty in the course's terms
+    (Keras's ``l2(c)`` is the course's ``lambda = c * 2m``), the loss against
+    the output layer, the layers.
+
+    Dense layers followed by a separate ``Activation`` layer are read as one
+    layer; models without an input shape, 2-D and 3-D image inputs,
+    convolutional models (not an MLP, but their loss, output layer, labels,
+    penalty and optimizer are checked), Functional models, Sequential
+    subclasses, optimizer objects, learning-rate schedules and any Keras 3
+    loss are accepted.
 
     Parameters
     ----------
     model : keras.Model
-        A compiled Keras model.
+        A compiled Keras model with one input and one output.
 
-    n_samples : int
-        Number of training samples ``m``.
+    n_samples : int, default=None
+        Number of training samples ``m``; ``len(X)`` when ``X`` is given.
+        Needed without ``X``, to express the penalty in the course's terms.
 
-    X : array-like of shape (n_samples, n_features), default=None
-        The training inputs, to check their scale.
+    X : array-like of shape (n_samples, ...), default=None
+        The training inputs, as passed to ``model.fit``.
+
+    y : array-like of shape (n_samples,) or (n_samples, n_classes), default=None
+        The training labels as passed to ``model.fit``: integer labels or
+        one-hot rows. With ``X``, the probe measures what each fix does.
 
     epochs : int, default=None
-        Number of epochs the model is (to be) trained for.
+        Number of epochs the model is trained for; None: those of the model's
+        last ``fit``, else Keras's default (1).
 
     batch_size : int, default=None
-        Minibatch size of the training; Keras's default is 32.
+        Minibatch size of the training; None: that of the model's last
+        ``fit``, else Keras's default (32).
 
     lambda_ : float, default=1.0
         The course's ``lambda`` the penalty should amount to.
 
+    time_budget : float, default=30.0
+        Seconds the probe may train for, all runs together. A run that would
+        not fit in what is left is not started; the first run is cut at its
+        share of the budget and every run then takes as many steps.
+
     Returns
     -------
-    findings : list of str
-        One sentence per departure; empty when the model matches the course.
+    diagnosis : KerasDiagnosis
+        ``findings`` (each with ``kind``, ``'stops-training'`` or
+        ``'departure'``, ``effect``, the training accuracy before and after
+        the fix or None when not measured, and ``str()``, the sentence);
+        ``print(diagnosis)`` gives the report, iterating it the findings.
 
     See Also
     --------
@@ -210,7 +239,8 @@ def diagnose_keras_model(
     --------
     >>> import keras
     >>> from skdigits.course import build_keras_model, diagnose_keras_model
-    >>> diagnose_keras_model(build_keras_model(n_samples=1797), n_samples=1797)
+    >>> [f.kind for f in diagnose_keras_model(
+    ...     build_keras_model(n_samples=1797), n_samples=1797)]
     []
     >>> seed = keras.Sequential([
     ...     keras.Input(shape=(400,)),
@@ -221,14 +251,11 @@ def diagnose_keras_model(
     ... ])
     >>> seed.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01),
     ...              loss="categorical_crossentropy")
-    >>> for finding in diagnose_keras_model(
-    ...     seed, n_samples=1797, epochs=100, batch_size=1797
-    ... ):
-    ...     print(finding[: finding.index(":")])
-    The kernels of layers 'hidden' and 'output' carry an L2 factor of 1, which
-    is the course's lambda = 1 * 2 * m = 1 * 2 * 1797 = 3594, not lambda = 1
-    The loss is categorical cross-entropy on a sigmoid output layer
-    SGD will take 100 full-batch steps of learning rate 0.01
+    >>> diagnosis = diagnose_keras_model(
+    ...     seed, n_samples=1797, epochs=100, batch_size=1797)
+    >>> [(f.kind, f.check, f.effect) for f in diagnosis][:3]
+    [('stops-training', 'penalty', None), ('stops-training', 'optimizer', None),
+     ('departure', 'course', None)]
     """
     require_keras("diagnose_keras_model")
     import keras
@@ -237,25 +264,60 @@ def diagnose_keras_model(
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    if y is not None and X is None:
+        raise ValueError("y was given without X: pass both to measure.")
+    if X is not None:
+        n_rows = _n_rows(X)
+        if n_samples is not None and n_samples != n_rows:
+            raise ValueError(
+                f"X has {n_rows} samples but n_samples={n_samples}; pass the "
+                "training set and its size."
+            )
+        if y is not None and _n_rows(y) != n_rows:
+            raise ValueError(
+                f"X has {n_rows} samples but y has {_n_rows(y)}: pass the labels "
+                "of X's rows."
+            )
+        n_samples = n_rows if n_samples is None else n_samples
+    if n_samples is None:
+        raise ValueError("Pass n_samples (the number of training samples) or X.")
     if not isinstance(n_samples, Integral) or isinstance(n_samples, bool):
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
     if n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
     if not isinstance(lambda_, Real) or not lambda_ >= 0:
         raise ValueError(f"lambda_ must be a non-negative number, got {lambda_!r}.")
+    if (
+        not isinstance(time_budget, Real)
+        or isinstance(time_budget, bool)
+        or not time_budget > 0
+        or not np.isfinite(time_budget)
+    ):
+        raise ValueError(
+            f"time_budget must be a positive number of seconds, got {time_budget!r}."
+        )
     for name, value in dict(epochs=epochs, batch_size=batch_size).items():
-        if value is not None and (not isinstance(value, Integral) or value < 1):
+        if value is not None and (
+            not isinstance(value, Integral) or isinstance(value, bool) or value < 1
+        ):
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-
-    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    if not dense:
-        raise ValueError("The model has no Dense layer: it is not an MLP.")
     return diagnose(
         model,
-        dense,
-        n_samples=n_samples,
+        n_samples=int(n_samples),
         X=X,
+        y=y,
         epochs=epochs,
         batch_size=batch_size,
         lambda_=lambda_,
+        time_budget=float(time_budget),
     )
+
+
+def _n_rows(a):
+    shape = getattr(a, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    try:
+        return len(a)
+    except TypeError:
+        raise ValueError(f"Expected an array, got {type(a).__name__}.") from None

@@ -7,18 +7,18 @@ from skdigits._keras.layers import CourseCrossEntropy
 # Keras's loss functions and classes, by the kind of cross-entropy they compute.
 _LOSS_FUNCTIONS = {
     keras.losses.categorical_crossentropy: "categorical",
+    keras.losses.categorical_focal_crossentropy: "categorical",
     keras.losses.binary_crossentropy: "binary",
+    keras.losses.binary_focal_crossentropy: "binary",
     keras.losses.sparse_categorical_crossentropy: "sparse categorical",
 }
 _LOSS_CLASSES = {
     keras.losses.CategoricalCrossentropy: "categorical",
+    keras.losses.CategoricalFocalCrossentropy: "categorical",
     keras.losses.BinaryCrossentropy: "binary",
+    keras.losses.BinaryFocalCrossentropy: "binary",
     keras.losses.SparseCategoricalCrossentropy: "sparse categorical",
 }
-
-
-def activation_name(layer):
-    return getattr(layer.activation, "__name__", str(layer.activation))
 
 
 def names(layers):
@@ -27,10 +27,6 @@ def names(layers):
     if len(quoted) == 1:
         return f"layer {quoted[0]}"
     return "layers " + ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def is_compiled(model):
-    return getattr(model, "compiled", False) and model.loss is not None
 
 
 def describe_loss(loss):
@@ -60,9 +56,8 @@ def loss_weight(model):
 
 
 def data_scale(model, output):
-    """The model's data term over the course's (1 when not comparable)."""
-    if not is_compiled(model):
-        return 1.0
+    """The model's data term over the course's (1 when not comparable); the
+    model is compiled."""
     kind = describe_loss(model.loss)[0]
     if kind == "binary":
         return loss_weight(model) / output.units

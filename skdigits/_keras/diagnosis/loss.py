@@ -9,12 +9,7 @@ the order of ``_CHECKS``.
 import math
 from dataclasses import dataclass
 
-from skdigits._keras.diagnosis.common import (
-    activation_name,
-    describe_loss,
-    is_compiled,
-    loss_weight,
-)
+from skdigits._keras.diagnosis.common import describe_loss, loss_weight
 
 
 @dataclass(frozen=True)
@@ -45,23 +40,25 @@ def _smoothing(info):
 
 
 def _logits(info):
-    """Logits and probabilities mixed up, or an output activation the course
-    does not have."""
-    activation, name = info.activation, info.output.name
+    """Logits and probabilities, as Keras 3 with TensorFlow treats them.
+
+    A linear output read as probabilities keeps the model from training and
+    is a candidate of the probe, not a departure; a softmax or sigmoid output
+    with ``from_logits=True`` trains exactly as without it (Keras takes the
+    logits it keeps on the output; measured), so it is only a note.
+    """
+    activation = info.activation
     if activation in ("sigmoid", "softmax") and info.from_logits:
         return [
-            f"The loss expects logits but the output layer {name!r} already "
-            f"applies a {activation}: it is applied twice."
-        ]
-    if activation == "linear" and not info.from_logits:
-        return [
-            f"The output layer {name!r} is linear (logits) but the loss "
-            "expects probabilities; pass from_logits=True, or use sigmoid outputs."
+            f"The loss has from_logits=True on a {activation} output: Keras 3 "
+            "with TensorFlow then uses the logits it keeps on the output, so "
+            "this trains exactly as from_logits=False (measured); drop the flag "
+            "to say what is meant"
         ]
     if activation not in ("sigmoid", "softmax", "linear"):
         return [
-            f"The output layer {name!r} uses the {activation} activation; "
-            "the course's output units are sigmoid."
+            f"The output layer {info.output.name!r} uses the {activation} "
+            "activation; the course's output units are sigmoid."
         ]
     return []
 
@@ -71,16 +68,20 @@ def _categorical(info):
         return []
     if info.activation == "sigmoid":
         return [
-            f"The loss is {info.kind} cross-entropy on a sigmoid output layer: Keras "
-            "3 computes it as the softmax cross-entropy of the pre-sigmoid "
-            "logits. The classes can still be ranked right, but the sigmoid "
-            "units are not fitted as the course's one-vs-all probabilities "
-            "and the course's cost stays high. The course's cost is the "
-            f"binary cross-entropy summed over the {info.n_outputs} sigmoid units."
+            f"The loss is {info.kind} cross-entropy on a sigmoid output layer: "
+            "Keras 3 computes it as the softmax cross-entropy of the "
+            "pre-sigmoid logits, so the model trains as a softmax classifier "
+            "(measured: the same accuracy and loss), but the sigmoid units are "
+            "not fitted as the course's one-vs-all probabilities. The course's "
+            f"cost is the binary cross-entropy summed over the {info.n_outputs} "
+            "sigmoid units."
         ]
+    if info.activation == "linear" and not info.from_logits:
+        return []  # logits read as probabilities: a finding of the probe
+    outputs = "logits" if info.activation == "linear" else f"{info.activation} outputs"
     return [
-        f"The loss is {info.kind} cross-entropy on softmax outputs: a sound "
-        "objective (skdigits' out_activation='softmax'), but not the "
+        f"The loss is {info.kind} cross-entropy on {outputs}: a "
+        "sound objective (skdigits' out_activation='softmax'), but not the "
         "course's, which sums the binary cross-entropy of one sigmoid unit "
         "per class."
     ]
@@ -144,23 +145,13 @@ def _data_scale(info):
 _CHECKS = (_smoothing, _logits, _categorical, _summed_over_softmax, _data_scale)
 
 
-def check_loss(model, output, penalty="course"):
-    """Findings on the model's loss, given its output layer and the
-    :func:`~skdigits._keras.diagnosis.penalty.penalty_consistency` of its L2
+def check_loss(model, output, activation, penalty="course"):
+    """The loss's departures from the course's cost, given the output layer,
+    the activation it applies (a separate Activation layer included) and the
+    :func:`~skdigits._keras.diagnosis.penalty.penalty_consistency` of the L2
     factors."""
-    if not is_compiled(model):
-        return [
-            "The model is not compiled with a loss, so its cost cannot be checked; "
-            "the course's cost is the binary cross-entropy summed over the sigmoid "
-            "output units."
-        ]
     kind, from_logits, loss = describe_loss(model.loss)
     if kind.startswith("other:"):
-        return [
-            f"The loss {kind[6:]!r} is not the course's cost, the binary "
-            "cross-entropy summed over the sigmoid output units."
-        ]
-    info = _Loss(
-        model, output, kind, from_logits, loss, activation_name(output), penalty
-    )
+        return []  # a candidate of the probe, with its own departure
+    info = _Loss(model, output, kind, from_logits, loss, activation, penalty)
     return [finding for check in _CHECKS for finding in check(info)]

@@ -4,13 +4,8 @@ import math
 from dataclasses import dataclass
 
 import keras
-import numpy as np
 
 from skdigits._keras.diagnosis.common import names
-
-# A penalty this many times the course's lambda (or above lambda = this when
-# lambda <= 1) pins the weights to zero: diagnosed first, with its effect.
-_PINNING_RATIO = 100.0
 
 
 def _close(a, b):
@@ -113,33 +108,15 @@ def _layer_findings(layer, target):
     return findings, (l2 if off else None)
 
 
-def _pinned_effect(dense, implied, n_samples, K):
-    """The effect of a penalty far above the course's, in one sentence."""
-    n_weights = sum(int(np.prod(layer.kernel.shape)) for layer in dense)
-    per_square = implied / (2 * n_samples)
-    budget = K * math.log(2) / per_square
-    rms = math.sqrt(budget / n_weights)
-    return (
-        f" Effect: each squared weight costs {per_square:.3g}, while all the "
-        f"cross-entropy the weights can remove is at most K log 2 = "
-        f"{K * math.log(2):.3g}, so the weights stay within a sum of squares of "
-        f"{budget:.3g} (about {rms:.2g} per weight over {n_weights} weights): "
-        "near the minimum every image gets nearly the same outputs and the "
-        f"network predicts one class, about 1/K = {100 / K:.0f}% accuracy. "
-        "Changing the activations, the output layer or the optimizer does not "
-        "fix this; see the documentation's Keras pitfalls page."
-    )
-
-
-def _factor_finding(l2, layers, dense, target):
-    """``(finding, pins)`` on the kernels of ``layers``, which carry the L2
-    factor ``l2``; ``pins`` when it pins the weights to zero."""
+def _factor_finding(l2, layers, target):
+    """The finding on the kernels of ``layers``, which carry the L2 factor
+    ``l2``."""
     lambda_, m, scale = target.lambda_, target.n_samples, target.scale
     if l2 == 0:
         return (
             f"The kernels of {names(layers)} are not penalised (the course's "
             f"lambda = 0); for lambda = {lambda_:g} use {target.fix()}."
-        ), False
+        )
     implied = l2 * 2 * m / scale
     if target.unscaled:
         how = f"{l2:g} * 2 * m = {l2:g} * 2 * {m}"
@@ -154,13 +131,11 @@ def _factor_finding(l2, layers, dense, target):
         "Keras adds c * sum(W**2) to the mean loss while the course adds "
         f"lambda / (2m) * sum(W**2). For lambda = {lambda_:g} use {target.fix()}."
     )
-    if implied >= _PINNING_RATIO * max(lambda_, 1.0):
-        return finding + _pinned_effect(dense, implied, m, target.K), True
-    return finding, False
+    return finding
 
 
 def check_penalty(dense, n_samples, lambda_, scale=1.0):
-    """Penalty findings, and whether the penalty dominates the objective."""
+    """The penalty's departures from the course's ``lambda / (2m)``."""
     target = _Target(lambda_, n_samples, scale, dense[-1].units)
     findings, by_factor = [], {}
     for layer in dense:
@@ -168,9 +143,6 @@ def check_penalty(dense, n_samples, lambda_, scale=1.0):
         findings += layer_findings
         if off_factor is not None:
             by_factor.setdefault(off_factor, []).append(layer)
-    dominant = False
     for l2, layers in by_factor.items():
-        finding, pins = _factor_finding(l2, layers, dense, target)
-        findings.append(finding)
-        dominant = dominant or pins
-    return findings, dominant
+        findings.append(_factor_finding(l2, layers, target))
+    return findings
