@@ -217,6 +217,10 @@ def evaluations(repeats):
 
     def case(f, theta, threads, workers=1):
         def run():
+            if f.multiply_adds >= _threads.SMALL_WORK:
+                # OpenBLAS's threads spin for a while after a call on two
+                # threads, holding the core the next case's threads need.
+                time.sleep(0.1)
             with blas.limit(limits=threads):
                 start = time.perf_counter()
                 f(theta, workers=workers)
@@ -229,10 +233,13 @@ def evaluations(repeats):
         with condition(cond):
             for (n, p, h), (f, theta) in zip(problems, objectives):
                 rounds = int(np.clip(1e9 / f.multiply_adds, 10 * repeats, 300))
+                # OpenBLAS's threads keep spinning for a while after a call:
+                # the one-thread case runs next, so that the spinning does
+                # not take the core the blocks' second thread needs.
                 res = interleave(
                     {
-                        "one": case(f, theta, 1),
                         "openblas": case(f, theta, default),
+                        "one": case(f, theta, 1),
                         "blocks": case(f, theta, 1, workers=default),
                     },
                     rounds,
