@@ -8,10 +8,11 @@ Dask's default scheduler otherwise.
 - :func:`check_data` validates the collections' metadata before any work on
   the cluster: two dimensions, known chunk sizes, features in one chunk, as
   many labels (and weights) as rows, numeric columns of a Dask DataFrame.
-- :func:`fit_statistics` computes the classes, their counts and the total
-  weight on the workers, in one pass over ``y`` and ``sample_weight``.
+- :func:`fit_statistics` computes the classes, their counts, the total
+  weight and whether ``X`` is finite on the workers, in one pass.
 - :class:`DaskObjective` is the objective of :mod:`skdigits._backends` over
-  the chunks: a full-batch evaluation sends ``theta`` once, runs the engine on
+  the chunks: a full-batch evaluation sends ``theta`` once (scattered to every
+  worker with a distributed client, a key of the graph otherwise), runs the engine on
   every chunk where it lives (in blocks of rows, as in memory), and sums the
   chunks' losses and gradients by a binary tree in a fixed order; the penalty
   is added once, in the client. A minibatch epoch visits the chunks in a
@@ -267,9 +268,8 @@ class DaskObjective(Objective):
         self._prefetch = None
         # With a distributed client, the persisted chunks as futures: an
         # evaluation then scatters theta to every worker once and submits one
-        # task per chunk and per pair of partial sums (half the time of a
-        # delayed graph per evaluation, measured: 53 ms against 113 ms for two
-        # tiny chunks on a busy machine).
+        # task per chunk and per pair of partial sums, about half the
+        # scheduling time of a delayed graph (benchmarks/RESULTS.md, (g)).
         self._client = _active_client()
         self._futures = None
         if self._client is not None:
