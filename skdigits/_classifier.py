@@ -412,7 +412,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             raise
 
     def _fit_once(self, X, y, sample_weight, incremental, classes):
-        """The fit as named steps: validate, initial state, validation layer_copies,
+        """The fit as named steps: validate, initial state, validation split,
         run the solver, set the fitted state."""
         # Start from new weights, or continue from the fitted ones.
         reset = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
@@ -426,7 +426,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             sample_weight = self._sample_weights(sample_weight, X, y)
         sizes = layer_sizes(self.hidden_layer_sizes, X.shape[1], len(classes))
         method = self._method()
-        # One generator, drawn in a fixed order: init, layer_copies, shuffling.
+        # One generator, drawn in a fixed order: init, split, shuffling.
         rng = check_random_state(self.random_state)
         theta0, history, opt_state = self._initial_state(sizes, rng, reset)
         fit_data, validation = self._validation_split(
@@ -813,11 +813,13 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """
         if not (is_dask_collection(X) or is_dask_collection(y)):
             return super().score(X, y, sample_weight)
+        import dask
+
         from skdigits._dask import check_data
 
         X, y, w = check_data(X, y, sample_weight)
-        correct = self.predict(X) == y
-        return float((correct * w).sum().compute() / w.sum().compute())
+        hits, total = dask.compute(((self.predict(X) == y) * w).sum(), w.sum())
+        return float(hits / total)
 
     def to_keras(self):
         """A compiled Keras model holding the fitted network and its objective.

@@ -2,7 +2,7 @@
 
 :class:`Progress` records the loss curve, prints the ``verbose`` lines and
 reports each iteration to scikit-learn callbacks. :class:`EarlyStopping` scores
-the held-out layer_copies, applies the driver's stall rule
+the held-out split, applies the driver's stall rule
 (:class:`~skdigits._optimize.Stall`) and keeps the best weights.
 :class:`Monitor` is the ``on_iteration`` the driver calls: it runs both, asks
 the driver to stop when either wants to, and says which weights the fit keeps,
