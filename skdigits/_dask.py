@@ -16,20 +16,22 @@ Dask's default scheduler otherwise.
   every chunk where it lives (in blocks of rows, as in memory), and sums the
   chunks' losses and gradients by a binary tree in a fixed order; the penalty
   is added once, in the client. A minibatch epoch visits the chunks in a
-  shuffled order, fetching one chunk while the client trains on the one
-  before (at most two chunks in the client), and runs shuffled minibatches
-  within each.
+  shuffled order and runs shuffled minibatches within each, on the worker
+  that holds the chunk: one task per chunk, chained, which takes ``theta``
+  and the optimizer's moments from the task before and hands them on. No
+  chunk comes to the client, and the whole epoch is submitted at once, so
+  the client does not wait between chunks.
 - :func:`predict_blocks` maps a fitted estimator's prediction over the chunks,
   lazily.
 """
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from skdigits._backends import Local, Objective, get_engine, row_blocks
+from skdigits._backends import Objective, get_engine
 from skdigits._network import n_params
+from skdigits._threads import one_blas_thread
 
 
 def is_dask_collection(obj):
@@ -176,19 +178,39 @@ def _engine(spec):
     )
 
 
-def _chunk_term(X, y_index, w, theta, spec, scale):
+def _chunk_objective(X, y_index, w, spec, of, l2):
+    """The in-memory objective of one chunk, a part of the data set ``of``
+    (its rows and total weight), built where the chunk lives."""
+    layer_sizes = spec[2]
+    Y = np.equal.outer(y_index, np.arange(layer_sizes[-1]))
+    return Objective(_engine(spec), X, Y, w, l2=l2, layer_sizes=layer_sizes, of=of)
+
+
+def _chunk_term(X, y_index, w, theta, spec, of):
     """The data term over one chunk, run where it lives: ``[loss, *grad]``."""
-    engine = _engine(spec)
-    Y = np.equal.outer(y_index, np.arange(spec[2][-1])).astype(engine.dtype)
-    w = (np.asarray(w, dtype=np.float64) * scale).astype(engine.dtype)
-    loss, grad = Local().map_sum(
-        lambda b: engine(theta, X[b], Y[b], w[b]),
-        row_blocks(X.shape[0], engine.block_rows),
-    )
+    loss, grad = _chunk_objective(X, y_index, w, spec, of, 0.0).data_term(theta)
     out = np.empty(1 + len(theta))
     out[0] = loss
     out[1:] = 0.0 if grad is None else grad
     return out
+
+
+def _chunk_descend(X, y_index, w, carry, order, batch_size, method, spec, of, l2):
+    """Minibatch steps over one chunk, run where it lives: the batches of
+    ``batch_size`` rows of ``order`` (the chunk's rows, shuffled in the
+    client). ``carry`` is ``(theta, optimizer state, summed loss)`` after the
+    chunk before; returns it after this one."""
+    theta, state, total = carry
+    theta = np.array(theta, dtype=np.float64)
+    state = {k: np.copy(v) for k, v in state.items()}
+    objective = _chunk_objective(X, y_index, w, spec, of, l2)
+    with one_blas_thread():
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            loss, grad = objective(theta, rows)
+            total += loss * len(rows)
+            method.update(theta, grad, state)
+    return theta, state, total
 
 
 def _add(a, b):
@@ -208,16 +230,6 @@ def tree_sum(parts):
     return parts[0]
 
 
-class _Batch:
-    """Rows of one chunk the client holds: a minibatch of a Dask fit."""
-
-    def __init__(self, X, y_index, w, rows):
-        self.X, self.y_index, self.w, self.rows = X, y_index, w, rows
-
-    def __len__(self):
-        return len(self.rows)
-
-
 class DaskObjective(Objective):
     """The objective of :class:`skdigits._backends.Objective` over Dask chunks.
 
@@ -225,6 +237,11 @@ class DaskObjective(Objective):
     along the rows, persisted where they live; ``total`` is the sum of the
     weights, computed on the workers. The engine is built in each worker
     process from its spec (a backend name and the network), once.
+
+    A full batch (``objective(theta)``) is evaluated on the workers; an epoch
+    of minibatches runs there too (:meth:`descend`). ``objective(theta,
+    rows)`` on single minibatches is not offered: it would gather their rows
+    into the client.
     """
 
     def __init__(
@@ -244,6 +261,7 @@ class DaskObjective(Objective):
         self.layer_sizes = list(layer_sizes)
         self.n_samples = int(X.shape[0])
         self.penalty_factor = l2 / total
+        self._l2 = l2
         self._n_params = n_params(self.layer_sizes)
         # The engine's threads are the workers' business.
         self.multiply_adds = None
@@ -254,8 +272,7 @@ class DaskObjective(Objective):
             activation,
             out_activation,
         )
-        self._scale = self.n_samples / total
-        self._X, self._y, self._w = X, y_index, sample_weight
+        self._of = (self.n_samples, float(total))
         self._parts = list(
             zip(
                 X.to_delayed().ravel(),
@@ -264,8 +281,8 @@ class DaskObjective(Objective):
             )
         )
         self._sizes = [int(c) for c in X.chunks[0]]
+        self._starts = np.cumsum([0, *self._sizes[:-1]])
         self._orders = {}
-        self._prefetch = None
         # With a distributed client, the persisted chunks as futures: an
         # evaluation then scatters theta to every worker once and submits one
         # task per chunk and per pair of partial sums, about half the
@@ -279,14 +296,15 @@ class DaskObjective(Objective):
         import dask
 
         if rows is not None:
-            return self._batch_term(theta, rows)
+            raise NotImplementedError(
+                "A Dask objective runs minibatches where their chunk lives: "
+                "use descend()."
+            )
         if self._client is not None:
             return self._data_term_on_client(theta)
         theta_ = dask.delayed(theta, pure=True)
         term = dask.delayed(_chunk_term, pure=True)
-        parts = [
-            term(X, y, w, theta_, self._spec, self._scale) for X, y, w in self._parts
-        ]
+        parts = [term(X, y, w, theta_, self._spec, self._of) for X, y, w in self._parts]
         (total,) = dask.compute(tree_sum(parts))
         return float(total[0]), total[1:].copy()
 
@@ -295,7 +313,7 @@ class DaskObjective(Objective):
         theta_ = client.scatter(theta, broadcast=True, hash=False)
         parts = [
             client.submit(
-                _chunk_term, X, y, w, theta_, self._spec, self._scale, pure=False
+                _chunk_term, X, y, w, theta_, self._spec, self._of, pure=False
             )
             for X, y, w in self._futures
         ]
@@ -310,51 +328,61 @@ class DaskObjective(Objective):
         total = parts[0].result()
         return float(total[0]), total[1:].copy()
 
-    def _batch_term(self, theta, batch):
-        engine = _engine(self._spec)
-        rows = batch.rows
-        Y = np.equal.outer(batch.y_index[rows], np.arange(self.layer_sizes[-1]))
-        w = batch.w[rows] * self._scale
-        return engine(
-            theta,
-            np.take(batch.X, rows, axis=0),
-            Y.astype(engine.dtype),
-            w.astype(engine.dtype),
-        )
-
-    def _fetch(self, i):
-        if self._client is not None:
-            return self._client.gather(list(self._futures[i]))
-        import dask
-
-        return dask.compute(*self._parts[i])
-
-    def batches(self, batch_size, rng, shuffle):
-        """Chunks in a shuffled order, shuffled minibatches within each; the
-        next chunk is fetched while the client trains on this one."""
+    def plan(self, rng, shuffle):
+        """One epoch's visit: ``[(chunk, its rows in order), ...]``, the chunks
+        in an order shuffled with ``rng``, and within each its rows shuffled
+        from the last epoch's order when ``shuffle``."""
         n = len(self._parts)
         chunk_order = rng.permutation(n) if shuffle else np.arange(n)
-        if self._prefetch is None:
-            self._prefetch = ThreadPoolExecutor(1, thread_name_prefix="skdigits-dask")
-        pending = self._prefetch.submit(self._fetch, chunk_order[0])
-        for k, i in enumerate(chunk_order):
-            X, y_index, w = pending.result()
-            pending = (
-                self._prefetch.submit(self._fetch, chunk_order[k + 1])
-                if k + 1 < n
-                else None
-            )
+        visit = []
+        for i in chunk_order:
             order = self._orders.setdefault(i, np.arange(self._sizes[i]))
             if shuffle:
                 rng.shuffle(order)
+            visit.append((int(i), order.copy()))
+        return visit
+
+    def batches(self, batch_size, rng, shuffle):
+        """The epoch's minibatches as row indices of the whole ``X``: those of
+        :meth:`plan`, each inside one chunk."""
+        for i, order in self.plan(rng, shuffle):
             for start in range(0, len(order), batch_size):
-                yield _Batch(X, y_index, w, order[start : start + batch_size])
-            del X, y_index, w
+                yield self._starts[i] + order[start : start + batch_size]
+
+    def descend(self, theta, method, state, batch_size, rng, shuffle):
+        """One epoch of minibatch steps, each chunk's on the worker that holds
+        it: ``theta`` and the optimizer's state travel from chunk to chunk
+        (one task per chunk, chained), the data stays."""
+        import dask
+
+        carry = (theta, state, 0.0)
+        args = (batch_size, method, self._spec, self._of, self._l2)
+        visit = self.plan(rng, shuffle)
+        if self._client is not None:
+            client, futures = self._client, []
+            for i, order in visit:
+                carry = client.submit(
+                    _chunk_descend, *self._futures[i], carry, order, *args, pure=False
+                )
+                futures.append(carry)
+            try:
+                new_theta, new_state, total = carry.result()
+            finally:
+                client.cancel(futures)
+        else:
+            step = dask.delayed(_chunk_descend, pure=True)
+            for i, order in visit:
+                carry = step(*self._parts[i], carry, order, *args)
+            (new_theta, new_state, total) = dask.compute(carry)[0]
+        theta[...] = new_theta
+        for key, value in new_state.items():
+            if isinstance(state.get(key), np.ndarray):
+                state[key][...] = value
+            else:
+                state[key] = value
+        return float(total)
 
     def close(self):
-        if self._prefetch is not None:
-            self._prefetch.shutdown()
-            self._prefetch = None
         self._futures = None
 
 

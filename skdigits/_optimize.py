@@ -2,7 +2,8 @@
 
 The driver knows a single function, the objective ``(theta, rows=None,
 workers=1) -> (loss, grad)`` with its ``n_samples``, ``dtype`` and
-``multiply_adds`` (:class:`skdigits._backends.Objective`), and walks
+``multiply_adds``, and an epoch of minibatch steps ``descend``
+(:class:`skdigits._backends.Objective`), and walks
 ``theta`` downhill with it:
 full batch through :func:`scipy.optimize.minimize` (L-BFGS-B, nonlinear
 conjugate gradient, truncated Newton), or minibatch SGD / Adam loops. After
@@ -22,7 +23,7 @@ BLAS threads
 A run holds BLAS at one thread, and hands the objective the number of Python
 threads a full-batch evaluation's row blocks may run on
 (:func:`skdigits._threads.evaluation_workers`); minibatches run in the calling
-thread.
+thread (for Dask arrays, in the worker that holds their chunk).
 """
 
 from contextlib import contextmanager
@@ -296,8 +297,9 @@ def _minimize_full_batch(
 def _minimize_minibatch(
     loss_and_grad, theta0, method, schedule, on_iteration, rng, state
 ):
-    """Minibatch SGD or Adam, one epoch an iteration, over the batches of rows
-    the objective deals (``objective.batches(batch_size, rng, shuffle)``).
+    """Minibatch SGD or Adam, one epoch an iteration: the objective runs the
+    epoch's steps where its data lives (``objective.descend``, over the
+    batches of ``objective.batches(batch_size, rng, shuffle)``).
 
     Training stops, as converged, once the epoch loss stalls (:class:`Stall`
     with ``schedule.tol`` and ``n_iter_no_change``; None leaves stopping to
@@ -317,11 +319,9 @@ def _minimize_minibatch(
     completed = {k: np.copy(v) for k, v in state.items()}
     with interrupt_carries(completed):
         for epoch in range(schedule.max_iter):
-            total = 0.0
-            for rows in loss_and_grad.batches(batch_size, rng, schedule.shuffle):
-                loss, grad = loss_and_grad(theta, rows)
-                total += loss * len(rows)
-                method.update(theta, grad, state)
+            total = loss_and_grad.descend(
+                theta, method, state, batch_size, rng, schedule.shuffle
+            )
             epoch_loss = total / n_samples
             check_finite(epoch_loss, theta)
             completed.clear()

@@ -81,6 +81,7 @@ def _skdigits_imported():
 
 # ------------------------------------------------ fitting on Dask arrays
 
+dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
 
@@ -105,8 +106,6 @@ def test_dask_fit_equals_the_in_memory_fit(client, small_digits, solver):
 
 
 def test_dask_minibatches_follow_the_chunk_order(client, small_digits):
-    from skdigits._dask import DaskObjective
-
     X, y = small_digits
     params = dict(
         hidden_layer_sizes=(8,),
@@ -123,47 +122,75 @@ def test_dask_minibatches_follow_the_chunk_order(client, small_digits):
     np.testing.assert_allclose(one.loss_curve_, memory.loss_curve_, rtol=1e-10)
     np.testing.assert_allclose(one.coefs_[0], memory.coefs_[0], rtol=1e-8, atol=1e-12)
     # Several chunks: each epoch visits them in a shuffled order, and the
-    # rows of each in a shuffled order; the same batches in memory give the
-    # same steps.
+    # rows of each in a shuffled order, in batches inside one chunk.
     dX, dy = _chunked(X, y, rows=100)
-    Xp, yp, w = dX.persist(), dy.persist(), da.ones(len(y), chunks=100).persist()
-    objective = DaskObjective(
-        Xp,
-        yp,
-        w,
-        total=float(len(y)),
+    batches = list(_dask_objective(dX, dy).batches(30, np.random.RandomState(5), True))
+    rows = np.concatenate(batches)
+    np.testing.assert_array_equal(np.sort(rows), np.arange(len(y)))
+    assert max(len(b) for b in batches) == 30
+    assert all(len(set(b // 100)) == 1 for b in batches)
+    assert [b[0] // 100 for b in batches] != sorted(b[0] // 100 for b in batches)
+    # An epoch on the workers (each chunk's steps where it lives) takes the
+    # steps the in-memory objective takes on the same batches.
+    from skdigits._optimize import Adam
+
+    from _helpers import build_objective
+
+    method = Adam(learning_rate=0.01)
+    theta = np.random.RandomState(0).uniform(-0.3, 0.3, 64 * 8 + 8 + 9 * 3)
+    on_dask, dask_state = theta.copy(), method.init_state(theta)
+    total = _dask_objective(dX, dy).descend(
+        on_dask, method, dask_state, 30, np.random.RandomState(5), shuffle=True
+    )
+    memory_objective = build_objective(X, np.eye(3)[y], layer_sizes=[64, 8, 3])
+    in_memory, state, expected = theta.copy(), method.init_state(theta), 0.0
+    for rows in batches:
+        loss, grad = memory_objective(in_memory, rows)
+        expected += loss * len(rows)
+        method.update(in_memory, grad, state)
+    assert not np.allclose(in_memory, theta)
+    assert total == pytest.approx(expected, rel=1e-10)
+    np.testing.assert_allclose(on_dask, in_memory, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dask_state["v"], state["v"], rtol=1e-8, atol=1e-15)
+    assert dask_state["t"] == state["t"] == len(batches)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_dask_default_scheduler_fits_as_the_client(
+    client, small_digits, solver, monkeypatch
+):
+    # Without a distributed client the same tasks run as a Dask graph on
+    # Dask's default scheduler.
+    import skdigits._dask
+
+    X, y = small_digits
+    params = dict(hidden_layer_sizes=(8,), max_iter=4, solver=solver, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        on_client = MLPDigitClassifier(**params).fit(*_chunked(X, y))
+        monkeypatch.setattr(skdigits._dask, "_active_client", lambda: None)
+        with dask.config.set(scheduler="synchronous"):
+            local = MLPDigitClassifier(**params).fit(*_chunked(X, y))
+    np.testing.assert_allclose(local.loss_curve_, on_client.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(
+        local.coefs_[0], on_client.coefs_[0], rtol=1e-8, atol=1e-12
+    )
+
+
+def _dask_objective(dX, dy):
+    from skdigits._dask import DaskObjective
+
+    n = dX.shape[0]
+    w = da.ones(n, chunks=dX.chunks[0])
+    return DaskObjective(
+        *dask.persist(dX, dy, w),
+        total=float(n),
         l2=1.0,
         layer_sizes=[64, 8, 3],
         activation="logistic",
         out_activation="logistic",
         backend="numpy",
     )
-    starts = np.cumsum([0, *dX.chunks[0][:-1]])
-    rng = np.random.RandomState(5)
-    batches = list(objective.batches(30, rng, shuffle=True))
-    rows = np.concatenate([starts[_chunk_of(b, Xp)] + b.rows for b in batches])
-    np.testing.assert_array_equal(np.sort(rows), np.arange(len(y)))
-    assert max(len(b) for b in batches) == 30
-    from _helpers import build_objective
-
-    memory_objective = build_objective(X, np.eye(3)[y], layer_sizes=[64, 8, 3])
-    theta = np.random.RandomState(0).uniform(-0.3, 0.3, 64 * 8 + 8 + 9 * 3)
-    for batch in batches[:5]:
-        start = starts[_chunk_of(batch, Xp)]
-        a = objective(theta, batch)
-        b = memory_objective(theta, start + batch.rows)
-        assert a[0] == pytest.approx(b[0], rel=1e-12)
-        np.testing.assert_allclose(a[1], b[1], rtol=1e-10, atol=1e-13)
-    objective.close()
-
-
-def _chunk_of(batch, X):
-    """Which chunk of X a batch's rows come from (their first row's values)."""
-    starts = np.cumsum([0, *X.chunks[0][:-1]])
-    for i, start in enumerate(starts):
-        if np.array_equal(X[start : start + len(batch.X)].compute(), batch.X):
-            return i
-    raise AssertionError("batch from no chunk")
 
 
 def test_fit_does_not_gather_X(client, small_digits, monkeypatch):

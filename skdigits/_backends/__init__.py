@@ -142,7 +142,10 @@ class Objective:
     place (no copy of dense data): a full batch walks it in blocks of
     ``engine.block_rows`` rows, views. ``objective(theta, rows)`` is the
     unbiased minibatch estimate: the data term over ``rows`` scaled by
-    ``n_samples / len(rows)``, plus the full penalty.
+    ``n_samples / len(rows)``, plus the full penalty. With ``of=(n, S)`` the
+    rows are one part of a data set of ``n`` rows and total weight ``S``
+    (a Dask chunk): weights are relative to that set's mean and the penalty
+    is that set's.
 
     Attributes
     ----------
@@ -161,15 +164,18 @@ class Objective:
         ``l2 / S``: the penalty is ``penalty_factor / 2 * ||W||^2``.
     """
 
-    def __init__(self, engine, X, Y, sample_weight, *, l2, layer_sizes):
+    def __init__(self, engine, X, Y, sample_weight, *, l2, layer_sizes, of=None):
         self.engine = engine
         self.dtype = np.dtype(engine.dtype)
         self.layer_sizes = list(layer_sizes)
-        self.n_samples = n = X.shape[0]
+        self.n_samples = X.shape[0]
         self._X = X.tocsr() if sp.issparse(X) else X
         self._Y = np.asarray(Y, dtype=self.dtype)
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
-        total = float(np.sum(sample_weight))
+        # The data set these rows are part of: its number of rows and total
+        # weight (a Dask chunk's objective is one part of the whole).
+        n, total = of if of is not None else (self.n_samples, np.sum(sample_weight))
+        total = float(total)
         # Weights relative to their mean: S becomes the number of rows.
         self._w = (sample_weight * (n / total)).astype(self.dtype)
         self.penalty_factor = l2 / total
@@ -224,6 +230,18 @@ class Objective:
             rng.shuffle(self._order)
         for start in range(0, self.n_samples, batch_size):
             yield self._order[start : start + batch_size]
+
+    def descend(self, theta, method, state, batch_size, rng, shuffle):
+        """One epoch of minibatch steps, in place on ``theta`` and ``state``:
+        ``method.update(theta, grad, state)`` after every batch of
+        :meth:`batches`. Returns the batches' losses weighted by their rows,
+        summed."""
+        total = 0.0
+        for rows in self.batches(batch_size, rng, shuffle):
+            loss, grad = self(theta, rows)
+            total += loss * len(rows)
+            method.update(theta, grad, state)
+        return total
 
     def close(self):
         """Stop the worker threads, if any."""
