@@ -106,6 +106,7 @@ def check_data(X, y, sample_weight=None):
         raise ValueError(f"X must hold numbers; got dtype {X.dtype}.")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
+    X = X.map_blocks(aligned, dtype=X.dtype)
     y = _dask_array(y, "y", 1)
     if y.shape[0] != X.shape[0]:
         raise ValueError(
@@ -124,6 +125,18 @@ def check_data(X, y, sample_weight=None):
     else:
         sample_weight = da.ones(X.shape[0], chunks=(X.chunks[0],))
     return X, y, sample_weight
+
+
+def aligned(block):
+    """``block``, copied if its memory is not aligned for its dtype.
+
+    Arrays that cross the network can arrive at odd addresses (a scattered
+    array, or the chunks of ``da.from_array`` embedded in the graph), and NumPy
+    runs its slow element-wise loops on misaligned memory: ``np.take`` of 200
+    rows of a float32 chunk measured 13 ms instead of 0.16 ms, and matrix
+    products skip BLAS.
+    """
+    return np.require(block, requirements="A")
 
 
 def fit_statistics(X, y, sample_weight):
@@ -182,6 +195,7 @@ def _chunk_objective(X, y_index, w, spec, of, l2):
     """The in-memory objective of one chunk, a part of the data set ``of``
     (its rows and total weight), built where the chunk lives."""
     layer_sizes = spec[2]
+    X, y_index, w = aligned(X), aligned(y_index), aligned(w)
     Y = np.equal.outer(y_index, np.arange(layer_sizes[-1]))
     return Objective(_engine(spec), X, Y, w, l2=l2, layer_sizes=layer_sizes, of=of)
 
@@ -292,7 +306,7 @@ class DaskObjective(Objective):
         if self._client is not None:
             self._futures = [tuple(self._client.compute(list(p))) for p in self._parts]
 
-    def data_term(self, theta, rows=None, workers=1):
+    def data_term(self, theta, rows=None, workers=1, work=None):
         import dask
 
         if rows is not None:

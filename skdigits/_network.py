@@ -11,6 +11,7 @@ compare with the course.
 """
 
 import numpy as np
+from scipy.linalg.blas import daxpy
 from scipy.special import expit, log_expit, log_softmax
 
 # The names of the hidden and output activations, for every engine: the
@@ -76,12 +77,22 @@ def add_penalty(theta, grad, layer_sizes, factor):
     weights of ``theta``) to ``grad``, in place; return the penalty.
 
     The one place the L2 penalty is computed, for every engine and executor.
+    ``theta`` and ``grad`` are float64 vectors; no temporary array is made
+    (the non-bias weights of a layer are one contiguous range of ``theta``,
+    updated by BLAS's ``axpy``).
     """
-    squares = 0.0
-    for B, G in zip(layer_views(theta, layer_sizes), layer_views(grad, layer_sizes)):
-        W = B[1:]
-        squares += float(np.vdot(W, W))
-        G[1:] += factor * W
+    squares, start = 0.0, 0
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        # A layer's block is (1 + n_in, n_out), row-major: intercepts first.
+        weights = slice(start + n_out, start + (1 + n_in) * n_out)
+        W = theta[weights]
+        squares += float(np.dot(W, W))
+        if factor:
+            G = grad[weights]
+            result = daxpy(W, G, a=factor)
+            if not np.may_share_memory(result, G):  # grad was not float64
+                G[...] = result
+        start = weights.stop
     return 0.5 * factor * squares
 
 

@@ -61,9 +61,10 @@ class SGD:
         return {"velocity": np.zeros_like(theta)}
 
     def update(self, theta, grad, state):
-        """One step, in place on ``theta`` and ``state``."""
+        """One step, in place on ``theta`` and ``state``; ``grad`` is
+        overwritten (no temporary array: see ``Objective.descend``)."""
         velocity = state["velocity"]
-        step = np.multiply(grad, self.learning_rate)
+        step = np.multiply(grad, self.learning_rate, out=grad)
         velocity *= self.momentum
         velocity -= step
         if self.nesterov:
@@ -88,24 +89,26 @@ class Adam:
         return {"m": np.zeros_like(theta), "v": np.zeros_like(theta), "t": 0}
 
     def update(self, theta, grad, state):
-        """One step, in place on ``theta`` and ``state``."""
+        """One step, in place on ``theta`` and ``state``; ``grad`` is
+        overwritten (no temporary array: see ``Objective.descend``)."""
         m, v = state["m"], state["v"]
         state["t"] = t = int(state["t"]) + 1
-        # In place, through one work array: the vectors have one entry per
-        # weight, and a temporary per operation costs more than the arithmetic.
-        tmp = np.multiply(grad, 1 - self.beta_1)
+        # m = g + beta_1 (m - g), that is beta_1 m + (1 - beta_1) g, and v
+        # likewise with g^2, in place: the vectors have one entry per weight,
+        # and a temporary per operation costs more than the arithmetic.
+        m -= grad
         m *= self.beta_1
-        m += tmp
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1 - self.beta_2
+        m += grad
+        g2 = np.square(grad, out=grad)
+        v -= g2
         v *= self.beta_2
-        v += tmp
+        v += g2
         step = self.learning_rate * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        np.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        np.divide(m, tmp, out=tmp)
-        tmp *= step
-        theta -= tmp
+        denominator = np.sqrt(v, out=grad)
+        denominator += self.epsilon
+        ratio = np.divide(m, denominator, out=grad)
+        ratio *= step
+        theta -= ratio
 
 
 def make_method(solver, *, learning_rate, momentum, nesterov, beta_1, beta_2, epsilon):

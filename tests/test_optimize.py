@@ -44,6 +44,14 @@ class _Quadratic:
         for start in range(0, self.n_samples, batch_size):
             yield order[start : start + batch_size]
 
+    def descend(self, theta, method, state, batch_size, rng, shuffle):
+        total = 0.0
+        for rows in self.batches(batch_size, rng, shuffle):
+            loss, grad = self(theta, rows)
+            total += loss * len(rows)
+            method.update(theta, grad, state)
+        return total
+
     def __call__(self, theta, rows=None, workers=1):
         self.threads.append(_blas_threads())
         self.workers.append(workers)
@@ -128,21 +136,22 @@ def test_non_finite_loss_fails_clearly():
 
 
 def test_update_rules_match_a_hand_computation():
+    # update() takes the gradient as its scratch: a copy each time.
     theta, grad = np.array([1.0, -2.0]), np.array([0.5, -1.0])
     sgd = SGD(learning_rate=0.1, momentum=0.9, nesterov=False)
     t, state = theta.copy(), sgd.init_state(theta)
-    sgd.update(t, grad, state)
-    sgd.update(t, grad, state)
+    sgd.update(t, grad.copy(), state)
+    sgd.update(t, grad.copy(), state)
     # v1 = -0.1 g, v2 = 0.9 v1 - 0.1 g = -0.19 g; theta - 0.1 g - 0.19 g
     np.testing.assert_allclose(t, theta - 0.29 * grad)
     nesterov = SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
     t, state = theta.copy(), nesterov.init_state(theta)
-    nesterov.update(t, grad, state)
+    nesterov.update(t, grad.copy(), state)
     # v1 = -0.1 g; step = 0.9 v1 - 0.1 g = -0.19 g
     np.testing.assert_allclose(t, theta - 0.19 * grad)
     adam = Adam(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
     t, state = theta.copy(), adam.init_state(theta)
-    adam.update(t, grad, state)
+    adam.update(t, grad.copy(), state)
     # First step: m_hat = g, v_hat = g**2, so the step is lr * sign(g).
     np.testing.assert_allclose(t, theta - 0.01 * np.sign(grad), rtol=1e-6)
     assert state["t"] == 1

@@ -39,9 +39,10 @@ BACKENDS = ("numpy", "keras")
 class Engine(Protocol):
     """The data term of a network over one block of rows.
 
-    ``engine(theta, X, Y, w)`` returns ``(loss, grad)``: ``sum_i w_i l_i`` over
-    the block's rows as a float, and its gradient with respect to the float64
-    vector ``theta`` as a new float64 array of ``theta``'s shape. ``X`` is a
+    ``engine(theta, X, Y, w, out=None)`` returns ``(loss, grad)``: ``sum_i
+    w_i l_i`` over the block's rows as a float, and its gradient with respect
+    to the float64 vector ``theta`` as a new float64 array of ``theta``'s
+    shape, or written into ``out`` (then returned) when given. ``X`` is a
     block of rows (a dense view or a CSR matrix), ``Y`` their one-hot targets
     and ``w`` their weights, both in the engine's ``dtype``.
     """
@@ -54,7 +55,7 @@ class Engine(Protocol):
     #: engine runs its own thread pool, as TensorFlow does).
     threadable: bool
 
-    def __call__(self, theta, X, Y, w): ...
+    def __call__(self, theta, X, Y, w, out=None): ...
 
 
 def get_engine(name, dtype, *, layer_sizes, activation, out_activation):
@@ -196,14 +197,21 @@ class Objective:
             )
         return theta
 
-    def data_term(self, theta, rows=None, workers=1):
+    def data_term(self, theta, rows=None, workers=1, work=None):
         """``(sum_i w_i l_i, its gradient)`` over all rows, or over ``rows``,
-        the weights relative to their mean; ``theta`` a float64 vector."""
+        the weights relative to their mean; ``theta`` a float64 vector.
+        ``work`` (from :meth:`descend`) holds the buffers a minibatch's rows
+        and gradient are written into."""
         X, Y, w = self._X, self._Y, self._w
         if rows is not None:
             rows = np.asarray(rows)
-            X = X[rows] if sp.issparse(X) else np.take(X, rows, axis=0)
-            return self.engine(theta, X, Y[rows], w[rows])
+            if sp.issparse(X):
+                X = X[rows]
+            else:
+                out = None if work is None else work["X"][: len(rows)]
+                X = np.take(X, rows, axis=0, out=out)
+            out = None if work is None else work["grad"]
+            return self.engine(theta, X, Y[rows], w[rows], out=out)
 
         def block(part):
             return self.engine(theta, X[part], Y[part], w[part])
@@ -211,8 +219,11 @@ class Objective:
         return self._executor.map_sum(block, self._blocks, workers)
 
     def __call__(self, theta, rows=None, workers=1):
+        return self._evaluate(theta, rows, workers)
+
+    def _evaluate(self, theta, rows, workers, work=None):
         theta = self._check(theta)
-        loss, grad = self.data_term(theta, rows, workers)
+        loss, grad = self.data_term(theta, rows, workers, work)
         # The data term's mean over the rows evaluated: the full batch's, or
         # the minibatch's unbiased estimate of it.
         scale = 1.0 / (self.n_samples if rows is None else len(rows))
@@ -235,10 +246,25 @@ class Objective:
         """One epoch of minibatch steps, in place on ``theta`` and ``state``:
         ``method.update(theta, grad, state)`` after every batch of
         :meth:`batches`. Returns the batches' losses weighted by their rows,
-        summed."""
+        summed.
+
+        The batches' rows and gradients go to buffers made once per epoch
+        (``method.update`` may use the gradient as its scratch): no memory
+        allocated per step. That matters on Dask's workers, whose allocator
+        hands large blocks back to the system at once (``distributed``'s
+        nanny sets ``MALLOC_TRIM_THRESHOLD_``), so a fresh array costs page
+        faults at every step.
+        """
+        work = None
+        if not sp.issparse(self._X):
+            rows = min(batch_size, self.n_samples)
+            work = {
+                "X": np.empty((rows, self._X.shape[1]), self._X.dtype),
+                "grad": np.empty(self._n_params),
+            }
         total = 0.0
         for rows in self.batches(batch_size, rng, shuffle):
-            loss, grad = self(theta, rows)
+            loss, grad = self._evaluate(theta, rows, 1, work)
             total += loss * len(rows)
             method.update(theta, grad, state)
         return total

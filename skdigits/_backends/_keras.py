@@ -154,15 +154,18 @@ class KerasEngine:
             X = buffer
         return tf.experimental.dlpack.from_dlpack(X.__dlpack__())
 
-    def __call__(self, theta, X, Y, w):
+    def __call__(self, theta, X, Y, w, out=None):
         sparse = sp.issparse(X)
         fn = _data_term_function(*self._key, sparse)
         X = _sparse_tensor(X, self.dtype) if sparse else self._dense_tensor(X)
-        out = fn(
+        result = fn(
             tf.constant(np.asarray(theta, dtype=np.float64)),
             self._shapes,
             X,
             tf.constant(np.asarray(Y, dtype=self.dtype)),
             tf.constant(np.asarray(w, dtype=self.dtype)),
         ).numpy()
-        return float(out[0]), np.array(out[1:])
+        if out is None:
+            return float(result[0]), np.array(result[1:])
+        out[...] = result[1:]
+        return float(result[0]), out

@@ -135,8 +135,9 @@ _OUTPUTS = {"logistic": _logistic_output, "softmax": _softmax_output}
 class NumpyEngine:
     """The data term of a fully connected network over a block of rows.
 
-    ``engine(theta, X, Y, w)`` returns ``sum_i w_i l_i`` over the rows of
-    ``X`` and its gradient (float64), where ``l_i`` is row ``i``'s
+    ``engine(theta, X, Y, w, out=None)`` returns ``sum_i w_i l_i`` over the
+    rows of ``X`` and its gradient (float64, written into ``out`` when given),
+    where ``l_i`` is row ``i``'s
     cross-entropy: the binary cross-entropy summed over the output units for
     ``'logistic'`` outputs, the categorical cross-entropy for ``'softmax'``.
     Losses are computed from the logits, so no activation saturates into
@@ -175,13 +176,18 @@ class NumpyEngine:
                 [np.empty((k, m), dt) for k in outs],
                 np.empty((outs[-1], m), dt),
                 [np.empty((cols, rows), dt) for rows, cols in self._shapes],
+                # theta in the engine's dtype, when that is not float64
+                np.empty(self._n_params, dt) if dt != np.float64 else None,
             )
         return self._work[key]
 
-    def __call__(self, theta, X, Y, w):
+    def __call__(self, theta, X, Y, w, out=None):
         m = X.shape[0]
-        blocks = layer_views(np.asarray(theta, dtype=self.dtype), self.layer_sizes)
-        A, Z_out, D, tmp, YT, GTs = self._work_arrays(m)
+        A, Z_out, D, tmp, YT, GTs, theta_cast = self._work_arrays(m)
+        if theta_cast is not None:
+            np.copyto(theta_cast, theta)
+            theta = theta_cast
+        blocks = layer_views(theta, self.layer_sizes)
         np.copyto(YT, Y.T)
         w = np.asarray(w, dtype=self.dtype)
         sparse = sp.issparse(X)
@@ -224,7 +230,7 @@ class NumpyEngine:
                 if i > 0:
                     np.matmul(blocks[i][1:], D[i], out=D[i - 1])
                     self._derivative(A[i - 1][1:], D[i - 1], tmp[i - 1])
-        grad = np.empty(self._n_params, dtype=np.float64)
+        grad = np.empty(self._n_params, dtype=np.float64) if out is None else out
         for G, GT in zip(layer_views(grad, self.layer_sizes), GTs):
             G[...] = GT.T
         return data_loss, grad
