@@ -429,8 +429,8 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         # One generator, drawn in a fixed order: init, split, shuffling.
         rng = check_random_state(self.random_state)
         theta0, history, opt_state = self._initial_state(sizes, rng, reset)
-        fit_data, validation = self._validation_split(
-            X, y, y_index, sample_weight, rng, incremental
+        fit_data, validation, total = self._validation_split(
+            X, y, y_index, sample_weight, total, rng, incremental
         )
         # Callbacks score copies of the estimator during the fit: they need
         # classes_ from the first iteration on. The rest of the fitted state is
@@ -501,11 +501,6 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
         from skdigits._dask import check_data, fit_statistics, label_indices, per_row
 
-        if self.early_stopping and not incremental:
-            raise ValueError(
-                "early_stopping=True is not supported with Dask arrays: hold out "
-                "a validation set yourself and score it, or fit in memory."
-            )
         X, y, sample_weight = check_data(X, y, sample_weight)
         if not reset and X.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -562,18 +557,19 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         theta0 = theta_from_layers(self.coefs_, self.intercepts_, np.float64)
         return theta0, history, self._optimizer_state_
 
-    def _validation_split(self, X, y, y_index, w, rng, incremental):
-        """``((X, y_index, w) to fit, (X, y, w) to score or Nones)``."""
+    def _validation_split(self, X, y, y_index, w, total, rng, incremental):
+        """``((X, y_index, w) to fit, (X, y, w) to score or Nones, total
+        weight to fit)``; the total is known (not None) for Dask arrays."""
         if not self.early_stopping or incremental:
-            return (X, y_index, w), (None, None, None)
-        return holdout_split(
-            X,
-            y,
-            y_index,
-            w,
-            fraction=self.validation_fraction,
-            rng=rng,
+            return (X, y_index, w), (None, None, None), total
+        if total is not None:
+            from skdigits._dask import holdout_split as split
+        else:
+            split = holdout_split
+        fit, held, *fit_total = split(
+            X, y, y_index, w, fraction=self.validation_fraction, rng=rng
         )
+        return fit, held, (fit_total or [None])[0]
 
     def _schedule(self, incremental):
         """The driver's schedule: one epoch for ``partial_fit``."""
@@ -608,7 +604,11 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         )
         if validation[0] is None:
             return Monitor(progress)
-        early = EarlyStopping(
+        if is_dask_collection(validation[0]):
+            from skdigits._dask import DaskEarlyStopping as EarlyStopping_
+        else:
+            EarlyStopping_ = EarlyStopping
+        early = EarlyStopping_(
             *validation,
             classes=self.classes_,
             activation=self.activation,

@@ -30,7 +30,8 @@ import functools
 import numpy as np
 
 from skdigits._backends import Objective, get_engine
-from skdigits._network import n_params
+from skdigits._monitor import EarlyStopping, check_split_weights, holdout_rows
+from skdigits._network import forward_logits, layer_views, n_params
 from skdigits._threads import one_blas_thread
 
 
@@ -106,7 +107,6 @@ def check_data(X, y, sample_weight=None):
         raise ValueError(f"X must hold numbers; got dtype {X.dtype}.")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    X = X.map_blocks(aligned, dtype=X.dtype)
     y = _dask_array(y, "y", 1)
     if y.shape[0] != X.shape[0]:
         raise ValueError(
@@ -131,10 +131,10 @@ def aligned(block):
     """``block``, copied if its memory is not aligned for its dtype.
 
     Arrays that cross the network can arrive at odd addresses (a scattered
-    array, or the chunks of ``da.from_array`` embedded in the graph), and NumPy
-    runs its slow element-wise loops on misaligned memory: ``np.take`` of 200
-    rows of a float32 chunk measured 13 ms instead of 0.16 ms, and matrix
-    products skip BLAS.
+    array did, at an address 33 bytes past a multiple of 64), and NumPy runs
+    its slow element-wise loops on misaligned memory: ``np.take`` of 200 rows
+    of a float32 chunk measured 13 ms instead of 0.16 ms. Chunks computed on
+    the workers are aligned, and pass through.
     """
     return np.require(block, requirements="A")
 
@@ -227,21 +227,101 @@ def _chunk_descend(X, y_index, w, carry, order, batch_size, method, spec, of, l2
     return theta, state, total
 
 
+def _chunk_hits(X, y, w, theta, layer_sizes, activation, classes):
+    """``[weight of the rows predicted right, total weight]`` of one chunk of
+    the held-out rows, run where it lives."""
+    blocks = layer_views(theta, layer_sizes)
+    logits = forward_logits(
+        aligned(X), [B[1:] for B in blocks], [B[0] for B in blocks], activation
+    )
+    w = np.asarray(w, dtype=np.float64)
+    correct = classes[np.argmax(logits, axis=1)] == y
+    return np.array([np.dot(correct, w), np.sum(w)])
+
+
 def _add(a, b):
     return a + b
 
 
-def tree_sum(parts):
-    """``dask.delayed`` sum of ``parts`` by a binary tree, in a fixed order."""
-    import dask
-
-    add = dask.delayed(_add, pure=True)
+def _pairwise(parts, add):
+    """``parts`` summed by a binary tree in a fixed order, through ``add``."""
     while len(parts) > 1:
         parts = [
             add(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
             for i in range(0, len(parts), 2)
         ]
     return parts[0]
+
+
+def tree_sum(parts):
+    """``dask.delayed`` sum of ``parts`` by a binary tree, in a fixed order."""
+    import dask
+
+    return _pairwise(parts, dask.delayed(_add, pure=True))
+
+
+class _Chunks:
+    """The chunks of Dask arrays chunked alike along the rows, where they live,
+    and one function mapped over them and summed.
+
+    With a distributed client the persisted chunks are held as futures: a map
+    then scatters ``theta`` to every worker once and submits one task per
+    chunk and per pair of partial sums, about half the scheduling time of a
+    delayed graph (benchmarks/RESULTS.md, (g)). Otherwise the map is a delayed
+    graph computed by Dask's default scheduler.
+    """
+
+    def __init__(self, *arrays):
+        self.client = _active_client()
+        self.sizes = [int(c) for c in arrays[0].chunks[0]]
+        self.parts = list(zip(*(a.to_delayed().ravel() for a in arrays)))
+        if self.client is not None:
+            self.parts = [tuple(self.client.compute(list(p))) for p in self.parts]
+
+    def __len__(self):
+        return len(self.parts)
+
+    def map_sum(self, fn, theta, *args):
+        """``sum_k fn(*chunk_k, theta, *args)``, each term where its chunk lives."""
+        import dask
+
+        client = self.client
+        if client is None:
+            theta_ = dask.delayed(theta, pure=True)
+            fn = dask.delayed(fn, pure=True)
+            total = tree_sum([fn(*part, theta_, *args) for part in self.parts])
+            return dask.compute(total)[0]
+        theta_ = client.scatter(theta, broadcast=True, hash=False)
+        parts = [client.submit(fn, *p, theta_, *args, pure=False) for p in self.parts]
+
+        def add(a, b):
+            return client.submit(_add, a, b, pure=False)
+
+        return _pairwise(parts, add).result()
+
+    def chain(self, fn, carry, visit, *args):
+        """``carry = fn(*chunk_i, carry, extra_i, *args)`` for ``(i, extra_i)``
+        in ``visit``, in order, each where its chunk lives; the last carry."""
+        import dask
+
+        client = self.client
+        if client is None:
+            fn = dask.delayed(fn, pure=True)
+            for i, extra in visit:
+                carry = fn(*self.parts[i], carry, extra, *args)
+            return dask.compute(carry)[0]
+        futures = []
+        for i, extra in visit:
+            carry = client.submit(fn, *self.parts[i], carry, extra, *args, pure=False)
+            futures.append(carry)
+        try:
+            return carry.result()
+        except BaseException:  # Ctrl-C included: stop the rest of the chain
+            client.cancel(futures)
+            raise
+
+    def release(self):
+        self.parts = []
 
 
 class DaskObjective(Objective):
@@ -287,70 +367,28 @@ class DaskObjective(Objective):
             out_activation,
         )
         self._of = (self.n_samples, float(total))
-        self._parts = list(
-            zip(
-                X.to_delayed().ravel(),
-                y_index.to_delayed().ravel(),
-                sample_weight.to_delayed().ravel(),
-            )
-        )
-        self._sizes = [int(c) for c in X.chunks[0]]
-        self._starts = np.cumsum([0, *self._sizes[:-1]])
+        self._chunks = _Chunks(X, y_index, sample_weight)
+        self._starts = np.cumsum([0, *self._chunks.sizes[:-1]])
         self._orders = {}
-        # With a distributed client, the persisted chunks as futures: an
-        # evaluation then scatters theta to every worker once and submits one
-        # task per chunk and per pair of partial sums, about half the
-        # scheduling time of a delayed graph (benchmarks/RESULTS.md, (g)).
-        self._client = _active_client()
-        self._futures = None
-        if self._client is not None:
-            self._futures = [tuple(self._client.compute(list(p))) for p in self._parts]
 
     def data_term(self, theta, rows=None, workers=1, work=None):
-        import dask
-
         if rows is not None:
             raise NotImplementedError(
                 "A Dask objective runs minibatches where their chunk lives: "
                 "use descend()."
             )
-        if self._client is not None:
-            return self._data_term_on_client(theta)
-        theta_ = dask.delayed(theta, pure=True)
-        term = dask.delayed(_chunk_term, pure=True)
-        parts = [term(X, y, w, theta_, self._spec, self._of) for X, y, w in self._parts]
-        (total,) = dask.compute(tree_sum(parts))
-        return float(total[0]), total[1:].copy()
-
-    def _data_term_on_client(self, theta):
-        client = self._client
-        theta_ = client.scatter(theta, broadcast=True, hash=False)
-        parts = [
-            client.submit(
-                _chunk_term, X, y, w, theta_, self._spec, self._of, pure=False
-            )
-            for X, y, w in self._futures
-        ]
-        # The binary tree of tree_sum, as futures.
-        while len(parts) > 1:
-            parts = [
-                client.submit(_add, parts[i], parts[i + 1], pure=False)
-                if i + 1 < len(parts)
-                else parts[i]
-                for i in range(0, len(parts), 2)
-            ]
-        total = parts[0].result()
+        total = self._chunks.map_sum(_chunk_term, theta, self._spec, self._of)
         return float(total[0]), total[1:].copy()
 
     def plan(self, rng, shuffle):
         """One epoch's visit: ``[(chunk, its rows in order), ...]``, the chunks
         in an order shuffled with ``rng``, and within each its rows shuffled
         from the last epoch's order when ``shuffle``."""
-        n = len(self._parts)
+        n = len(self._chunks)
         chunk_order = rng.permutation(n) if shuffle else np.arange(n)
         visit = []
         for i in chunk_order:
-            order = self._orders.setdefault(i, np.arange(self._sizes[i]))
+            order = self._orders.setdefault(i, np.arange(self._chunks.sizes[i]))
             if shuffle:
                 rng.shuffle(order)
             visit.append((int(i), order.copy()))
@@ -367,27 +405,16 @@ class DaskObjective(Objective):
         """One epoch of minibatch steps, each chunk's on the worker that holds
         it: ``theta`` and the optimizer's state travel from chunk to chunk
         (one task per chunk, chained), the data stays."""
-        import dask
-
-        carry = (theta, state, 0.0)
-        args = (batch_size, method, self._spec, self._of, self._l2)
-        visit = self.plan(rng, shuffle)
-        if self._client is not None:
-            client, futures = self._client, []
-            for i, order in visit:
-                carry = client.submit(
-                    _chunk_descend, *self._futures[i], carry, order, *args, pure=False
-                )
-                futures.append(carry)
-            try:
-                new_theta, new_state, total = carry.result()
-            finally:
-                client.cancel(futures)
-        else:
-            step = dask.delayed(_chunk_descend, pure=True)
-            for i, order in visit:
-                carry = step(*self._parts[i], carry, order, *args)
-            (new_theta, new_state, total) = dask.compute(carry)[0]
+        new_theta, new_state, total = self._chunks.chain(
+            _chunk_descend,
+            (theta, state, 0.0),
+            self.plan(rng, shuffle),
+            batch_size,
+            method,
+            self._spec,
+            self._of,
+            self._l2,
+        )
         theta[...] = new_theta
         for key, value in new_state.items():
             if isinstance(state.get(key), np.ndarray):
@@ -397,7 +424,44 @@ class DaskObjective(Objective):
         return float(total)
 
     def close(self):
-        self._futures = None
+        self._chunks.release()
+
+
+class DaskEarlyStopping(EarlyStopping):
+    """:class:`skdigits._monitor.EarlyStopping` on held-out rows that are Dask
+    arrays: scored where they live, after every iteration."""
+
+    def __init__(self, X, y, sample_weight, **kwargs):
+        super().__init__(X, y, sample_weight, **kwargs)
+        self._chunks = _Chunks(X, y, sample_weight)
+
+    def score(self, theta):
+        hits, total = self._chunks.map_sum(
+            _chunk_hits,
+            np.asarray(theta, dtype=np.float64),
+            tuple(self.layer_sizes),
+            self.activation,
+            np.asarray(self.classes),
+        )
+        return float(hits / total)
+
+
+def holdout_split(X, y, y_index, w, *, fraction, rng):
+    """The in-memory fit's split (:func:`skdigits._monitor.holdout_rows`) of
+    Dask arrays: only the labels come to the client to choose the rows, which
+    are taken and persisted on the workers. ``((X, y_index, w) to fit, (X, y,
+    w) to score, total weight to fit)``."""
+    import dask
+
+    train, val = holdout_rows(y.compute(), fraction=fraction, rng=rng)
+    # Sorted, each chunk's rows stay in one chunk.
+    train, val = np.sort(train), np.sort(val)
+    fit, held = dask.persist(
+        (X[train], y_index[train], w[train]), (X[val], y[val], w[val])
+    )
+    fit_total, val_total = dask.compute(fit[2].sum(), held[2].sum())
+    check_split_weights(fit_total, val_total)
+    return fit, held, float(fit_total)
 
 
 def predict_blocks(function, X, *, n_columns=None, dtype):

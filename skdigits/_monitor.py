@@ -182,30 +182,40 @@ class Monitor:
         return OptimizeResult(*self.last, n_iter=n_done, status="interrupted")
 
 
-def holdout_split(X, y, y_index, w, *, fraction, rng):
-    """``((X, y_index, w) to fit, (X, y, w) to score)``: a share ``fraction``
-    of the rows held out, stratified by class as MLPClassifier's split is."""
+def holdout_rows(y, *, fraction, rng):
+    """``(train, val)`` row indices: a share ``fraction`` of the rows held
+    out, stratified by class as MLPClassifier's split is."""
     from sklearn.model_selection import train_test_split
 
-    n_val = int(np.ceil(fraction * X.shape[0]))
+    n_val = int(np.ceil(fraction * len(y)))
     if n_val < 2:
         raise ValueError(
             f"The validation set is too small: validation_fraction={fraction} of "
-            f"{X.shape[0]} samples holds out {n_val}. Increase "
+            f"{len(y)} samples holds out {n_val}. Increase "
             "'validation_fraction' or the size of your dataset."
         )
     # train_test_split names a class with a single member, or a split too
     # small to hold every class.
-    train, val = train_test_split(
-        np.arange(X.shape[0]), test_size=fraction, stratify=y, random_state=rng
+    return train_test_split(
+        np.arange(len(y)), test_size=fraction, stratify=y, random_state=rng
     )
-    if not np.sum(w[val]) > 0:
+
+
+def check_split_weights(train_total, val_total):
+    """Refuse a split whose training or held-out weights sum to zero."""
+    if not val_total > 0:
         raise ValueError(
             "The sample weights of the validation split sum to zero: "
             "early stopping has nothing to score."
         )
-    if not np.sum(w[train]) > 0:
+    if not train_total > 0:
         raise ValueError("The sample weights of the training split sum to zero.")
+
+
+def holdout_split(X, y, y_index, w, *, fraction, rng):
+    """``((X, y_index, w) to fit, (X, y, w) to score)``: :func:`holdout_rows`."""
+    train, val = holdout_rows(y, fraction=fraction, rng=rng)
+    check_split_weights(np.sum(w[train]), np.sum(w[val]))
     return (X[train], y_index[train], w[train]), (X[val], y[val], w[val])
 
 

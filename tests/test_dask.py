@@ -196,7 +196,61 @@ def _dask_objective(dX, dy):
 def test_fit_does_not_gather_X(client, small_digits, monkeypatch):
     X, y = small_digits
     dX, dy = _chunked(X, y)
-    shape = dX.shape
+    _refuse_gathering(monkeypatch, dX.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for solver in ("lbfgs", "adam"):
+            clf = MLPDigitClassifier(
+                hidden_layer_sizes=(5,), max_iter=3, solver=solver
+            ).fit(dX, dy)
+    proba = clf.predict_proba(dX)
+    assert isinstance(proba, da.Array) and proba.shape == (len(y), 3)
+    monkeypatch.undo()
+    np.testing.assert_allclose(proba.compute(), clf.predict_proba(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_early_stopping_holds_out_rows_on_the_workers(
+    client, small_digits, solver, monkeypatch
+):
+    X, y = small_digits
+    params = dict(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=4,
+        max_iter=20,
+        learning_rate_init=0.05,
+        random_state=0,
+    )
+    dX, dy = _chunked(X, y)
+    _refuse_gathering(monkeypatch, dX.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        on_dask = MLPDigitClassifier(**params).fit(dX, dy)
+        monkeypatch.undo()
+        memory = MLPDigitClassifier(**params).fit(X, y)
+    # The in-memory fit's split (stratified, from the same random_state),
+    # its rows taken on the workers; scored there after every iteration.
+    assert len(on_dask.validation_scores_) == on_dask.n_iter_
+    assert on_dask.best_validation_score_ == max(on_dask.validation_scores_)
+    if solver == "lbfgs":
+        # The same rows, the same objective: the same fit to rounding.
+        np.testing.assert_allclose(
+            on_dask.validation_scores_, memory.validation_scores_, atol=1e-12
+        )
+        np.testing.assert_allclose(on_dask.loss_curve_, memory.loss_curve_, rtol=1e-8)
+    else:
+        # Minibatches inside chunks: another sample path, a like result.
+        assert on_dask.best_validation_score_ > 0.9
+        assert memory.best_validation_score_ > 0.9
+        assert on_dask.n_iter_ < params["max_iter"]
+
+
+def _refuse_gathering(monkeypatch, shape):
+    """Make computing or converting an array of ``shape`` in the client fail."""
+    original_compute, original_array = da.Array.compute, da.Array.__array__
 
     def refuse(self, *args, **kwargs):
         if self.shape == shape:
@@ -208,19 +262,8 @@ def test_fit_does_not_gather_X(client, small_digits, monkeypatch):
             raise AssertionError("X was converted to a NumPy array in the client")
         return original_array(self, *args, **kwargs)
 
-    original_compute, original_array = da.Array.compute, da.Array.__array__
     monkeypatch.setattr(da.Array, "compute", refuse)
     monkeypatch.setattr(da.Array, "__array__", refuse_array)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for solver in ("lbfgs", "adam"):
-            clf = MLPDigitClassifier(
-                hidden_layer_sizes=(5,), max_iter=3, solver=solver
-            ).fit(dX, dy)
-    proba = clf.predict_proba(dX)
-    assert isinstance(proba, da.Array) and proba.shape == (len(y), 3)
-    monkeypatch.undo()
-    np.testing.assert_allclose(proba.compute(), clf.predict_proba(X), rtol=1e-12)
 
 
 def test_predict_is_lazy_and_score_runs_on_the_workers(client, small_digits):
@@ -266,8 +309,10 @@ def test_bad_dask_input_is_refused_before_any_work(client, small_digits):
         clf.fit(dX.rechunk((150, 16)), dy)
     with pytest.raises(ValueError, match="NaN or infinity"):
         clf.fit(da.where(dX > 0.99, np.nan, dX), dy)
-    with pytest.raises(ValueError, match="early_stopping"):
-        MLPDigitClassifier(early_stopping=True).fit(dX, dy)
+    with pytest.raises(ValueError, match="validation set is too small"):
+        MLPDigitClassifier(early_stopping=True, validation_fraction=0.001).fit(
+            dX, dy
+        )
     dd = pytest.importorskip("dask.dataframe")
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame({"a": X[:, 0], "b": ["x"] * len(y)})
