@@ -218,12 +218,9 @@ def _chunk_descend(X, y_index, w, carry, order, batch_size, method, spec, of, l2
     theta = np.array(theta, dtype=np.float64)
     state = {k: np.copy(v) for k, v in state.items()}
     objective = _chunk_objective(X, y_index, w, spec, of, l2)
+    batches = (order[i : i + batch_size] for i in range(0, len(order), batch_size))
     with one_blas_thread():
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            loss, grad = objective(theta, rows)
-            total += loss * len(rows)
-            method.update(theta, grad, state)
+        total += objective.steps(theta, method, state, batches, batch_size)
     return theta, state, total
 
 

@@ -244,11 +244,17 @@ class Objective:
 
     def descend(self, theta, method, state, batch_size, rng, shuffle):
         """One epoch of minibatch steps, in place on ``theta`` and ``state``:
-        ``method.update(theta, grad, state)`` after every batch of
-        :meth:`batches`. Returns the batches' losses weighted by their rows,
-        summed.
+        :meth:`steps` over :meth:`batches`. Returns the batches' losses
+        weighted by their rows, summed."""
+        batches = self.batches(batch_size, rng, shuffle)
+        return self.steps(theta, method, state, batches, batch_size)
 
-        The batches' rows and gradients go to buffers made once per epoch
+    def steps(self, theta, method, state, batches, batch_size):
+        """``method.update(theta, grad, state)`` after every batch of
+        ``batches`` (row indices, at most ``batch_size`` each), in place;
+        returns the batches' losses weighted by their rows, summed.
+
+        The batches' rows and gradients go to buffers made once per call
         (``method.update`` may use the gradient as its scratch): no memory
         allocated per step. That matters on Dask's workers, whose allocator
         hands large blocks back to the system at once (``distributed``'s
@@ -263,7 +269,7 @@ class Objective:
                 "grad": np.empty(self._n_params),
             }
         total = 0.0
-        for rows in self.batches(batch_size, rng, shuffle):
+        for rows in batches:
             loss, grad = self._evaluate(theta, rows, 1, work)
             total += loss * len(rows)
             method.update(theta, grad, state)
