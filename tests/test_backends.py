@@ -129,6 +129,29 @@ def test_minibatch_estimate_is_unbiased(digits8):
     )
 
 
+def test_an_objective_of_some_rows_is_a_part_of_the_whole(digits8):
+    # A Dask chunk's objective: weights relative to the whole set's mean, the
+    # whole set's penalty, and the work of its own rows only.
+    X, Y, sw, theta = _data(digits8)
+    whole = build_objective(X, Y, sw, layer_sizes=LAYERS, l2=0.3, activation="tanh")
+    part = Objective(
+        _engine("numpy"),
+        X[:100],
+        Y[:100],
+        sw[:100],
+        l2=0.3,
+        layer_sizes=LAYERS,
+        of=(300, sw.sum()),
+    )
+    loss, grad = part.data_term(theta)
+    expected_loss, expected_grad = whole.data_term(theta, rows=np.arange(100))
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-14)
+    assert part.penalty_factor == whole.penalty_factor
+    assert part.n_samples == 100
+    assert part.multiply_adds * 3 == whole.multiply_adds
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_same_bits_on_any_number_of_workers(digits8, dtype, monkeypatch):
     X, Y, sw, theta = _data(digits8, dtype=dtype)

@@ -181,11 +181,13 @@ class Objective:
         self._w = (sample_weight * (n / total)).astype(self.dtype)
         self.penalty_factor = l2 / total
         self._n_params = n_params(self.layer_sizes)
-        self._blocks = row_blocks(n, engine.block_rows)
+        self._blocks = row_blocks(self.n_samples, engine.block_rows)
         self._executor = Local()
         self._order = None
         self.multiply_adds = (
-            n * _multiply_adds_per_row(self.layer_sizes) if engine.threadable else None
+            self.n_samples * _multiply_adds_per_row(self.layer_sizes)
+            if engine.threadable
+            else None
         )
 
     def _check(self, theta):
