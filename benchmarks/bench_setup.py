@@ -19,7 +19,8 @@ as it was); per fit it records
 - first window: from entering the first evaluation to entering the second,
   minus the median of the later such windows (evaluation plus SciPy's work
   between two evaluations): what the first evaluation costs beyond the
-  others, so that no set-up work hides in it.
+  others, so that no set-up work hides in it; and the first evaluation's own
+  time against the later ones' median.
 
 Medians over ``--repeats`` fits; ratios are per fit, then the median.
 
@@ -99,7 +100,7 @@ def measure(n, dtype, repeats):
             return start
 
         fit(X[:1000], y[:1000])  # warm-up
-        out = {"setup": [], "eval": [], "first_extra": []}
+        out = {"setup": [], "eval": [], "first_extra": [], "first_eval": []}
         for _ in range(repeats):
             start = fit(X, y)
             starts = [m[0] for m in marks]
@@ -108,6 +109,7 @@ def measure(n, dtype, repeats):
             out["setup"].append(starts[0] - start)
             out["eval"].append(float(np.median(evals)))
             out["first_extra"].append(windows[0] - float(np.median(windows[1:])))
+            out["first_eval"].append(evals[0] / float(np.median(evals[1:])))
     finally:
         Objective.__call__ = call
     scans = []
@@ -160,6 +162,7 @@ def main():
         n, dtype = case.split(":")
         ratios = [s / e for s, e in zip(r["setup"], r["eval"])]
         extra = [f / e for f, e in zip(r["first_extra"], r["eval"])]
+        first = median(r["first_eval"])
         scan = median(r["scan"]) / median(r["eval"])
         rows.append(
             [
@@ -169,7 +172,7 @@ def main():
                 f"{1e3 * median(r['eval']):.1f}",
                 f"{median(ratios):.3f}",
                 f"{min(ratios):.3f}-{max(ratios):.3f}",
-                f"{median(extra):+.3f}",
+                f"{median(extra):+.3f} ({first:.2f}x)",
                 f"{1e3 * median(r['scan']):.1f} ({scan:.3f})",
                 ",".join(map(str, r["blas_threads"])),
             ]
@@ -184,7 +187,7 @@ def main():
             "evaluation ms",
             "set-up / evaluation",
             "range",
-            "first evaluation extra (evals)",
+            "first window extra, evals (first evaluation / later)",
             "warning's scan ms (evals)",
             "BLAS threads",
         ],
