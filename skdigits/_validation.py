@@ -15,6 +15,7 @@ a fifth of an evaluation of the course network (benchmarks/RESULTS.md).
 """
 
 import functools
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -288,7 +289,9 @@ class FiniteOnFirstEvaluation:
     non-finite first evaluation is followed by scikit-learn's check of ``X``,
     which raises its ValueError ("Input X contains NaN.", "... infinity ...");
     a finite ``X`` whose values overflow the arithmetic passes it, and the
-    driver reports the non-finite loss as before. Every other attribute is
+    driver reports the non-finite loss as before. Warnings during the first
+    evaluation (from any thread: Python's filters are the process's) are
+    shown after it, or dropped with the ValueError. Every other attribute is
     the objective's.
     """
 
@@ -300,13 +303,28 @@ class FiniteOnFirstEvaluation:
         return getattr(self.objective, name)
 
     def __call__(self, theta, rows=None, workers=1):
-        loss, grad = self.objective(theta, rows, workers)
-        if rows is None and self._X is not None:
-            X, self._X = self._X, None
-            if not (np.isfinite(loss) and np.isfinite(grad).all()):
-                # The sum of inf and -inf must raise the ValueError, not warn.
-                with np.errstate(invalid="ignore", over="ignore"):
-                    assert_all_finite(
-                        X, input_name="X", estimator_name=self._estimator_name
-                    )
+        if rows is not None or self._X is None:
+            return self.objective(theta, rows, workers)
+        X, self._X = self._X, None
+        # Worker threads do not share this thread's np.errstate: their
+        # warnings about the NaN and infinity wait for the verdict, and are
+        # dropped when X is refused.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                loss, grad = self.objective(theta, rows, workers)
+                if not (np.isfinite(loss) and np.isfinite(grad).all()):
+                    # The sum of inf and -inf must raise, not warn.
+                    with np.errstate(invalid="ignore", over="ignore"):
+                        assert_all_finite(
+                            X, input_name="X", estimator_name=self._estimator_name
+                        )
+            except ValueError:
+                caught.clear()
+                raise
+        # Once per place, as Python shows a warning of a line by default.
+        for w in {
+            (w.category, str(w.message), w.filename, w.lineno): w for w in caught
+        }.values():
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return loss, grad

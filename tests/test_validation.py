@@ -187,3 +187,15 @@ def test_target_labels_sorts_y_once(monkeypatch):
     y = np.tile([4, 2, 9], 50)
     np.testing.assert_array_equal(target_labels(y), [2, 4, 9])
     assert calls.count((150,)) <= 1
+
+
+def test_non_finite_X_in_row_blocks_on_threads_raises_no_warning():
+    # Blocks evaluated on worker threads, which do not share the caller's
+    # np.errstate: their warnings about the infinity must not come first.
+    X = np.random.RandomState(0).rand(4200, 784).astype(np.float32)
+    X[4100, 3] = np.inf
+    y = np.arange(4200) % 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="infinity"):
+            MLPDigitClassifier(max_iter=1, random_state=0).fit(X, y)
