@@ -44,6 +44,7 @@ from skdigits._optimize import (
     minimize,
 )
 from skdigits._validation import (
+    FiniteOnFirstEvaluation,
     check_init_matrices,
     check_labels_known,
     check_n_classes,
@@ -51,9 +52,12 @@ from skdigits._validation import (
     check_warm_start,
     check_warm_start_classes,
     check_weight_total,
+    class_indices,
     class_weight_factors,
+    first_evaluation_checks_finite,
     layer_sizes,
     partial_fit_classes,
+    target_labels,
     weight_samples,
 )
 
@@ -416,16 +420,25 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         run the solver, set the fitted state."""
         # Start from new weights, or continue from the fitted ones.
         reset = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
-        total = None
+        method = self._method()
+        total, deferred = None, False
         if is_dask_collection(X) or is_dask_collection(y):
             X, y, y_index, classes, sample_weight, total = self._validate_dask(
                 X, y, sample_weight, classes, reset, incremental
             )
         else:
-            X, y, y_index, classes = self._validate(X, y, classes, reset, incremental)
+            # X's finiteness is checked here, or by the first evaluation.
+            deferred = not incremental and first_evaluation_checks_finite(
+                X,
+                backend=self.backend,
+                minibatch=method.minibatch,
+                early_stopping=self.early_stopping,
+            )
+            X, y, y_index, classes = self._validate(
+                X, y, classes, reset, incremental, check_finite=not deferred
+            )
             sample_weight = self._sample_weights(sample_weight, X, y)
         sizes = layer_sizes(self.hidden_layer_sizes, X.shape[1], len(classes))
-        method = self._method()
         # One generator, drawn in a fixed order: init, split, shuffling.
         rng = check_random_state(self.random_state)
         theta0, history, opt_state = self._initial_state(sizes, rng, reset)
@@ -439,6 +452,10 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         schedule = self._schedule(incremental)
         monitor = self._monitor(X, y, sizes, validation, history, schedule.max_iter)
         objective = self._objective(*fit_data, len(classes), sizes, total)
+        if deferred:
+            objective = FiniteOnFirstEvaluation(
+                objective, X, estimator_name=type(self).__name__
+            )
         try:
             result = self._run(
                 objective, theta0, method, schedule, monitor, rng, opt_state
@@ -470,8 +487,9 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         return self
 
-    def _validate(self, X, y, classes, reset, incremental):
-        """Checked ``X`` and ``y``, the label indices and the classes."""
+    def _validate(self, X, y, classes, reset, incremental, check_finite=True):
+        """Checked ``X`` and ``y``, the label indices and the classes; X's
+        finiteness only with ``check_finite``."""
         # The finiteness check sums X; inf + -inf must raise its clear
         # ValueError, not a RuntimeWarning first.
         with np.errstate(invalid="ignore", over="ignore"):
@@ -482,16 +500,17 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 accept_sparse="csr",
                 dtype=(np.float64, np.float32),
                 reset=reset,
+                ensure_all_finite=check_finite,
             )
-        check_target(y)
+        found = target_labels(y)
         if not reset:
             classes = self.classes_
             if not incremental:
-                check_warm_start_classes(y, classes)
+                check_warm_start_classes(found, classes)
         elif classes is None:
-            classes = check_n_classes(np.unique(y))
-        check_labels_known(y, classes)
-        return X, y, np.searchsorted(classes, y), classes
+            classes = check_n_classes(found)
+        check_labels_known(found, classes)
+        return X, y, class_indices(y, classes), classes
 
     def _validate_dask(self, X, y, sample_weight, classes, reset, incremental):
         """The checks of :meth:`_validate` and :meth:`_sample_weights` for Dask
@@ -637,7 +656,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 out_activation=self.out_activation,
                 backend=self.backend,
             )
-        Y = (y_index[:, None] == np.arange(n_classes)).astype(X.dtype)
+        Y = np.eye(n_classes, dtype=X.dtype).take(y_index, axis=0)
         return make_objective(
             X,
             Y,

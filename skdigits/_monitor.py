@@ -219,13 +219,28 @@ def holdout_split(X, y, y_index, w, *, fraction, rng):
     return (X[train], y_index[train], w[train]), (X[val], y[val], w[val])
 
 
-def _largest_magnitude(X):
-    """``max |x|`` over the entries of dense or sparse ``X`` (0 if empty),
-    without a temporary copy of ``X``."""
+# Entries per call of BLAS's i?amax, whose counts are 32-bit integers.
+_AMAX_CHUNK = 1 << 30
+
+
+def largest_magnitude(X):
+    """``max |x|`` over the entries of dense or sparse ``X`` (0 if empty): one
+    pass over ``X``, without a copy (BLAS's ``i?amax`` over its entries, for
+    float32 and float64 data in one block of memory)."""
+    from scipy.linalg import blas
+
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
-    return float(max(values.max(), -values.min()))
+    amax = {np.float32: blas.isamax, np.float64: blas.idamax}.get(values.dtype.type)
+    if amax is None or not (values.flags.c_contiguous or values.flags.f_contiguous):
+        return float(max(values.max(), -values.min()))
+    flat = values.ravel(order="K")  # a view
+    largest = 0.0
+    for start in range(0, flat.size, _AMAX_CHUNK):
+        chunk = flat[start : start + _AMAX_CHUNK]
+        largest = max(largest, abs(float(chunk[amax(chunk)])))
+    return largest
 
 
 def warn_not_converged(result, *, solver, max_iter, tol_stops, X):
@@ -241,7 +256,7 @@ def warn_not_converged(result, *, solver, max_iter, tol_stops, X):
         reason = f"the solver stopped: {result.message}"
         advice = "Try another solver"
     # Scaling only helps data far from unit scale (pixels in [0, 1] are not).
-    scale = _largest_magnitude(X)
+    scale = largest_magnitude(X)
     if scale > 10:
         advice += (
             f", or scale the data (its largest absolute value is {scale:.3g}; "

@@ -5,17 +5,33 @@ what depends on the data (the layer sizes against the features and classes, the
 ``init`` matrices against the network, the labels against ``classes_``, the
 sample weights' sum) is checked here, before any arithmetic, with a message
 that names the problem.
+
+One check is made by the first evaluation instead: that a dense ``X`` is
+finite, in a full-batch fit (:func:`first_evaluation_checks_finite`,
+:class:`FiniteOnFirstEvaluation`). Any NaN or infinity in ``X`` makes that
+evaluation's loss or gradient non-finite; only then is ``X`` scanned, and
+scikit-learn's error raised. A pass over ``X`` in the set-up would cost about
+a fifth of an evaluation of the course network (benchmarks/RESULTS.md).
 """
 
+import functools
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import compute_sample_weight
+from sklearn.utils import assert_all_finite, compute_sample_weight
 from sklearn.utils.multiclass import (
     check_classification_targets,
     type_of_target,
     unique_labels,
 )
+
+try:  # scikit-learn's target checks reuse distinct labels attached to y
+    from sklearn.utils._unique import attach_unique
+except ImportError:  # pragma: no cover - scikit-learn without it
+
+    def attach_unique(y):
+        return y
 
 
 def check_target(y):
@@ -27,6 +43,15 @@ def check_target(y):
             f"MLPDigitClassifier supports binary and multiclass targets; got "
             f"{target_type!r}."
         )
+
+
+def target_labels(y):
+    """The sorted distinct labels of ``y``, checked as a binary or multiclass
+    target (:func:`check_target`); ``y`` is sorted once for every check."""
+    labels = attach_unique(y)
+    check_target(labels)
+    metadata = getattr(labels.dtype, "metadata", None) or {}
+    return metadata["unique"] if "unique" in metadata else np.unique(y)
 
 
 def check_n_classes(classes):
@@ -46,6 +71,19 @@ def check_labels_known(y, classes):
         raise ValueError(
             f"y holds labels {unseen!r} that are not in classes_ {classes!r}."
         )
+
+
+def class_indices(y, classes):
+    """The index in the sorted ``classes`` of each label of ``y`` (every one
+    of them among ``classes``): through a table for integer labels of a small
+    range, else a binary search."""
+    if y.dtype.kind == "i" and classes.dtype.kind == "i" and len(classes):
+        low, span = int(classes[0]), int(classes[-1]) - int(classes[0])
+        if span <= 4 * len(y) + 1024:
+            table = np.zeros(span + 1, dtype=np.intp)
+            table[classes.astype(np.int64) - low] = np.arange(len(classes))
+            return table[y.astype(np.int64, copy=False) - low]
+    return np.searchsorted(classes, y)
 
 
 def check_warm_start_classes(y, classes):
@@ -196,3 +234,97 @@ def check_weight_total(total):
         )
     if not total > 0:
         raise ValueError("The sample weights sum to zero: nothing to fit.")
+
+
+# ------------------------------------------------- X's finiteness, deferred
+
+
+@functools.cache
+def products_propagate_non_finite():
+    """Whether NumPy's matrix products, in the forms the NumPy engine uses,
+    turn every NaN and infinity of one operand into a non-finite result, also
+    where the other operand is zero (``0 * inf`` is NaN): the condition for
+    :class:`FiniteOnFirstEvaluation`. A BLAS that skipped zero factors would
+    fail it; the fit then checks ``X`` before the evaluation, as scikit-learn
+    does. Probed once per process (a fraction of a millisecond), in both
+    dtypes, on blocks whose sizes are no multiple of a kernel's unrolling."""
+    with np.errstate(invalid="ignore"):
+        for dtype in (np.float32, np.float64):
+            for m, n_in, k in [(67, 131, 9), (261, 99, 25)]:
+                X = np.ones((m, n_in), dtype)
+                X[5, 7], X[m - 3, n_in - 2] = np.inf, np.nan
+                W, D = np.zeros((n_in, k), dtype), np.zeros((k, m), dtype)
+                forward = np.matmul(W.T, X.T)  # the first layer's product
+                backward = np.matmul(D, X)  # its gradient's product
+                if not (
+                    np.isnan(forward[:, [5, m - 3]]).all()
+                    and np.isnan(backward[:, [7, n_in - 2]]).all()
+                ):
+                    return False
+    return True
+
+
+def first_evaluation_checks_finite(X, *, backend, minibatch, early_stopping):
+    """Whether the finiteness of ``X`` (before validation) is left to the
+    first evaluation (:class:`FiniteOnFirstEvaluation`): for a dense ``X``
+    fitted full batch by the NumPy engine on every row (no held-out split),
+    where the products propagate NaN and infinity."""
+    import scipy.sparse as sp
+
+    return (
+        backend == "numpy"
+        and not minibatch
+        and not early_stopping
+        and not sp.issparse(X)
+        and products_propagate_non_finite()
+    )
+
+
+class FiniteOnFirstEvaluation:
+    """The objective, whose first full-batch evaluation checks that ``X`` (the
+    data of every row it evaluates) is finite.
+
+    A NaN or an infinity in ``X`` makes the first layer's products, and with
+    them the loss or the gradient, non-finite (``0 * inf`` is NaN). A
+    non-finite first evaluation is followed by scikit-learn's check of ``X``,
+    which raises its ValueError ("Input X contains NaN.", "... infinity ...");
+    a finite ``X`` whose values overflow the arithmetic passes it, and the
+    driver reports the non-finite loss as before. Warnings during the first
+    evaluation (from any thread: Python's filters are the process's) are
+    shown after it, or dropped with the ValueError. Every other attribute is
+    the objective's.
+    """
+
+    def __init__(self, objective, X, *, estimator_name):
+        self.objective = objective
+        self._X, self._estimator_name = X, estimator_name
+
+    def __getattr__(self, name):
+        return getattr(self.objective, name)
+
+    def __call__(self, theta, rows=None, workers=1):
+        if rows is not None or self._X is None:
+            return self.objective(theta, rows, workers)
+        X, self._X = self._X, None
+        # Worker threads do not share this thread's np.errstate: their
+        # warnings about the NaN and infinity wait for the verdict, and are
+        # dropped when X is refused.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                loss, grad = self.objective(theta, rows, workers)
+                if not (np.isfinite(loss) and np.isfinite(grad).all()):
+                    # The sum of inf and -inf must raise, not warn.
+                    with np.errstate(invalid="ignore", over="ignore"):
+                        assert_all_finite(
+                            X, input_name="X", estimator_name=self._estimator_name
+                        )
+            except ValueError:
+                caught.clear()
+                raise
+        # Once per place, as Python shows a warning of a line by default.
+        for w in {
+            (w.category, str(w.message), w.filename, w.lineno): w for w in caught
+        }.values():
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return loss, grad

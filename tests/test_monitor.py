@@ -62,3 +62,20 @@ def test_convergence_warning_gives_advice_that_fits_the_data(small_digits):
     assert "Raise max_iter" in message and "scal" not in message
     with pytest.warns(ConvergenceWarning, match="scale the data.*255"):
         clf.fit(X * 255, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_largest_magnitude_is_max_abs(dtype, monkeypatch):
+    import scipy.sparse as sp
+
+    from skdigits import _monitor
+
+    rng = np.random.RandomState(0)
+    X = (rng.standard_normal((40, 9)) * 50).astype(dtype)
+    X[33, 4] = -(10**4)
+    expected = float(np.abs(X).max())
+    for layout in (X, np.asfortranarray(X), X[:, ::2], sp.csr_matrix(X)):
+        assert _monitor.largest_magnitude(layout) == float(np.abs(layout).max())
+    monkeypatch.setattr(_monitor, "_AMAX_CHUNK", 7)  # several BLAS calls
+    assert _monitor.largest_magnitude(X) == expected
+    assert _monitor.largest_magnitude(X[:0]) == 0.0
