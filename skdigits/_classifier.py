@@ -421,10 +421,10 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         # Start from new weights, or continue from the fitted ones.
         reset = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
         method = self._method()
-        total, deferred = None, False
+        total, deferred, scale = None, False, None
         if is_dask_collection(X) or is_dask_collection(y):
-            X, y, y_index, classes, sample_weight, total = self._validate_dask(
-                X, y, sample_weight, classes, reset, incremental
+            X, y, y_index, classes, sample_weight, total, scale = (
+                self._validate_dask(X, y, sample_weight, classes, reset, incremental)
             )
         else:
             # X's finiteness is checked here, or by the first evaluation.
@@ -484,6 +484,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 max_iter=self.max_iter,
                 tol_stops=self.early_stopping or method.minibatch,
                 X=X,
+                scale=scale,
             )
         return self
 
@@ -515,7 +516,8 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def _validate_dask(self, X, y, sample_weight, classes, reset, incremental):
         """The checks of :meth:`_validate` and :meth:`_sample_weights` for Dask
         collections, the data staying on the workers: ``(X, y, label indices,
-        classes, sample weights, their total)``, the arrays persisted."""
+        classes, sample weights, their total, max |x|)``, the arrays
+        persisted."""
         import dask
 
         from skdigits._dask import check_data, fit_statistics, label_indices, per_row
@@ -527,12 +529,14 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 f"expecting {self.n_features_in_} features as input."
             )
         X, y, sample_weight = dask.persist(X, y, sample_weight)
-        found, counts, total, smallest, finite = fit_statistics(X, y, sample_weight)
-        if not finite:
+        found, counts, total, smallest, scale = fit_statistics(X, y, sample_weight)
+        if not np.isfinite(scale):
             raise ValueError("Input X contains NaN or infinity.")
         if smallest < 0:
             raise ValueError("Negative values in sample_weight passed to fit.")
-        check_target(found)
+        # The distinct labels stand for y: each twice, so that scikit-learn does
+        # not take them for a target with more than 50% unique values.
+        check_target(np.repeat(found, 2))
         if not reset:
             classes = self.classes_
             if not incremental:
@@ -550,7 +554,15 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         if reset:
             self.n_features_in_ = int(X.shape[1])
             vars(self).pop("feature_names_in_", None)
-        return X, y, y_index, np.asarray(classes), sample_weight, float(total)
+        return (
+            X,
+            y,
+            y_index,
+            np.asarray(classes),
+            sample_weight,
+            float(total),
+            float(scale),
+        )
 
     def _sample_weights(self, sample_weight, X, y):
         """Checked sample weights times the class weights."""

@@ -140,8 +140,9 @@ def aligned(block):
 
 
 def fit_statistics(X, y, sample_weight):
-    """``(classes, counts, total weight, smallest weight, whether X is
-    finite)``, computed on the workers in one pass."""
+    """``(classes, counts, total weight, smallest weight, max |x|)``,
+    computed on the workers in one pass; ``max |x|`` is NaN or infinite when
+    ``X`` holds a NaN or an infinity."""
     import dask
     import dask.array as da
 
@@ -151,7 +152,7 @@ def fit_statistics(X, y, sample_weight):
         counts,
         sample_weight.sum(),
         sample_weight.min(),
-        da.isfinite(X).all(),
+        da.fabs(X).max(),
     )
 
 

@@ -243,10 +243,11 @@ def largest_magnitude(X):
     return largest
 
 
-def warn_not_converged(result, *, solver, max_iter, tol_stops, X):
+def warn_not_converged(result, *, solver, max_iter, tol_stops, X, scale=None):
     """A ConvergenceWarning saying why ``result`` ended and what to try;
     ``tol_stops`` says whether ``tol`` ends the run early (early stopping, the
-    minibatch solvers), ``X`` is the training data."""
+    minibatch solvers), ``X`` is the training data, ``scale`` its largest
+    magnitude when known (a Dask fit computes it on the workers)."""
     if result.status == "max_iter":
         reason = f"the maximum of {max_iter} iterations was reached"
         advice = "Raise max_iter to train further"
@@ -256,7 +257,8 @@ def warn_not_converged(result, *, solver, max_iter, tol_stops, X):
         reason = f"the solver stopped: {result.message}"
         advice = "Try another solver"
     # Scaling only helps data far from unit scale (pixels in [0, 1] are not).
-    scale = largest_magnitude(X)
+    if scale is None:
+        scale = largest_magnitude(X)
     if scale > 10:
         advice += (
             f", or scale the data (its largest absolute value is {scale:.3g}; "

@@ -266,6 +266,19 @@ def _refuse_gathering(monkeypatch, shape):
     monkeypatch.setattr(da.Array, "__array__", refuse_array)
 
 
+def test_many_classes_are_not_taken_for_unique_values(client):
+    # 26 classes of 5 rows each: a multiclass target, without scikit-learn's
+    # warning about a target of mostly unique values.
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(130, 6), np.repeat(np.arange(26), 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPDigitClassifier(hidden_layer_sizes=(4,), max_iter=2)
+        clf.fit(*_chunked(X, y, rows=50))
+    np.testing.assert_array_equal(clf.classes_, np.arange(26))
+
+
 def test_predict_is_lazy_and_score_runs_on_the_workers(client, small_digits):
     X, y = small_digits
     with warnings.catch_warnings():
