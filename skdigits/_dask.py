@@ -9,7 +9,8 @@ Dask's default scheduler otherwise.
   the cluster: two dimensions, known chunk sizes, features in one chunk, as
   many labels (and weights) as rows, numeric columns of a Dask DataFrame.
 - :func:`fit_statistics` computes the classes, their counts, the total
-  weight and whether ``X`` is finite on the workers, in one pass.
+  weight and the largest magnitude in ``X`` (non-finite if ``X`` is) on the
+  workers, in one pass.
 - :class:`DaskObjective` is the objective of :mod:`skdigits._backends` over
   the chunks: a full-batch evaluation sends ``theta`` once (scattered to every
   worker with a distributed client, a key of the graph otherwise), runs the engine on
@@ -21,6 +22,9 @@ Dask's default scheduler otherwise.
   and the optimizer's moments from the task before and hands them on. No
   chunk comes to the client, and the whole epoch is submitted at once, so
   the client does not wait between chunks.
+- :func:`holdout_split` holds out the in-memory fit's early-stopping rows
+  (only the labels come to the client to choose them), and
+  :class:`DaskEarlyStopping` scores them where they live.
 - :func:`predict_blocks` maps a fitted estimator's prediction over the chunks,
   lazily.
 """
