@@ -62,7 +62,7 @@ class SGD:
 
     def update(self, theta, grad, state):
         """One step, in place on ``theta`` and ``state``; ``grad`` is
-        overwritten (no temporary array: see ``Objective.descend``)."""
+        overwritten (no temporary array: see ``Objective.steps``)."""
         velocity = state["velocity"]
         step = np.multiply(grad, self.learning_rate, out=grad)
         velocity *= self.momentum
@@ -90,7 +90,7 @@ class Adam:
 
     def update(self, theta, grad, state):
         """One step, in place on ``theta`` and ``state``; ``grad`` is
-        overwritten (no temporary array: see ``Objective.descend``)."""
+        overwritten (no temporary array: see ``Objective.steps``)."""
         m, v = state["m"], state["v"]
         state["t"] = t = int(state["t"]) + 1
         # m = g + beta_1 (m - g), that is beta_1 m + (1 - beta_1) g, and v
