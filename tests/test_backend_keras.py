@@ -376,25 +376,28 @@ def _keras_objects(obj, seen=None):
 
 def test_fitted_state_is_numpy_and_unpickles_without_tensorflow(small_digits, tmp_path):
     X, y = small_digits
-    for solver in ["lbfgs", "adam"]:
+    np.save(tmp_path / "X.npy", X)
+    solvers = ["lbfgs", "adam"]
+    for solver in solvers:
         clf = fit_fast(X, y, solver=solver, backend="keras", learning_rate_init=0.01)
         assert _keras_objects(clf) == []
-        path = tmp_path / f"{solver}.pkl"
-        path.write_bytes(pickle.dumps(clf))
-        np.save(tmp_path / "X.npy", X)
-        np.save(tmp_path / "expected.npy", clf.predict_proba(X))
-        code = (
-            "import pickle, sys, numpy as np\n"
-            f"clf = pickle.loads(open({str(path)!r}, 'rb').read())\n"
-            f"X = np.load({str(tmp_path / 'X.npy')!r})\n"
-            f"expected = np.load({str(tmp_path / 'expected.npy')!r})\n"
-            # Another process may align arrays and pick BLAS threads differently.
-            "np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-12)\n"
-            "clf.predict(X)\n"
-            "loaded = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
-            "assert not loaded, loaded\n"
-        )
-        subprocess.run([sys.executable, "-c", code], check=True)
+        (tmp_path / f"{solver}.pkl").write_bytes(pickle.dumps(clf))
+        np.save(tmp_path / f"{solver}.npy", clf.predict_proba(X))
+    # One fresh interpreter for both models (its imports take a second).
+    code = (
+        "import pickle, sys, numpy as np\n"
+        f"folder = {str(tmp_path)!r}\n"
+        "X = np.load(folder + '/X.npy')\n"
+        f"for solver in {solvers!r}:\n"
+        "    clf = pickle.loads(open(f'{folder}/{solver}.pkl', 'rb').read())\n"
+        "    expected = np.load(f'{folder}/{solver}.npy')\n"
+        # Another process may align arrays and pick BLAS threads differently.
+        "    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-12)\n"
+        "    clf.predict(X)\n"
+        "loaded = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @parametrize_with_checks(

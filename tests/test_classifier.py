@@ -1,6 +1,4 @@
 import pickle
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -320,18 +318,6 @@ def test_convergence_warning_only_when_stopped_by_max_iter(small_digits):
         MLPDigitClassifier(solver="sgd", max_iter=500, tol=1.0, random_state=0).fit(
             X, y
         )
-
-
-def test_imports_no_optional_dependency():
-    code = (
-        "import sys, skdigits, numpy as np\n"
-        "from skdigits.datasets import load_digits\n"
-        "X, y = load_digits(size=8, return_X_y=True)\n"
-        "skdigits.MLPDigitClassifier(max_iter=2).fit(X, y).predict(X)\n"
-        "bad = [m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules]\n"
-        "assert not bad, bad\n"
-    )
-    subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True)
 
 
 # ------------------------------------------------------------------ bad input

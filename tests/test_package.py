@@ -4,7 +4,10 @@ import subprocess
 import sys
 
 
-def test_submodules_load_on_attribute_access():
+def test_submodules_load_on_attribute_access_and_no_optional_dependency():
+    # One fresh interpreter (a second of imports each): submodules load on
+    # attribute access, and neither importing every public module nor a fit and
+    # a prediction imports Keras, TensorFlow or matplotlib.
     code = (
         "import sys, skdigits\n"
         "assert 'sklearn' not in sys.modules\n"
@@ -14,8 +17,13 @@ def test_submodules_load_on_attribute_access():
         "assert callable(skdigits.plotting.plot_digits)\n"
         "assert 'matplotlib' not in sys.modules\n"
         "assert {'course', 'datasets', 'plotting'} <= set(dir(skdigits))\n"
+        "import skdigits.__main__\n"
+        "X, y = skdigits.datasets.load_digits(size=8, return_X_y=True)\n"
+        "skdigits.MLPDigitClassifier(max_iter=2).fit(X, y).predict(X)\n"
+        "bad = [m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules]\n"
+        "assert not bad, bad\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True)
 
 
 def test_only_the_keras_wing_and_engine_import_keras():

@@ -1,4 +1,3 @@
-import subprocess
 import sys
 import warnings
 
@@ -141,16 +140,3 @@ def test_missing_matplotlib_names_the_plot_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r'pip install "skdigits\[plot\]"'):
         plot_digits(np.zeros((1, 4)))
-
-
-def test_importing_skdigits_imports_no_optional_dependency():
-    code = (
-        "import sys, skdigits, skdigits.course, skdigits.datasets, "
-        "skdigits.plotting, skdigits.__main__; "
-        "print(sorted(m for m in ('matplotlib', 'keras', 'tensorflow') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"
