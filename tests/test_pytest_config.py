@@ -39,6 +39,9 @@ def test_short_summary_names_failures_errors_and_skips(tmp_path):
             str(tmp_path),
             "-p",
             "no:cacheprovider",
+            # The configuration's options, in one process: xdist's workers
+            # would only add seconds of start-up to three tiny tests.
+            "-n0",
             str(tmp_path / "test_tiny.py"),
         ],
         cwd=tmp_path,
