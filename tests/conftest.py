@@ -1,29 +1,7 @@
-import os
-
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from skdigits.datasets import load_digits
-
-
-def pytest_configure(config):
-    """Under pytest-xdist, each worker gets its share of the cores.
-
-    Every worker would otherwise run BLAS (and the engine's Python threads,
-    which follow the caller's BLAS limit) on every core: on 2 cores, two workers
-    of two threads each made the suite 15% slower. Tests of thread counts set
-    their own limits with ``threadpool_limits``. The environment variables carry
-    the share to the programs the tests start (``python -m skdigits``).
-    """
-    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
-    if not workers:
-        return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    share = max(1, (cores or os.cpu_count() or 1) // int(workers))
-    threadpool_limits(share)
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = str(share)
 
 
 @pytest.fixture(scope="session")

@@ -10,28 +10,31 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-keras = pytest.importorskip("keras")
-tf = pytest.importorskip("tensorflow")
+from skdigits import MLPDigitClassifier
+from skdigits._backends import get_engine
+from skdigits._network import initial_theta
 
-from sklearn.base import clone  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
-
-from skdigits import MLPDigitClassifier  # noqa: E402
-from skdigits._backends import _keras, get_engine  # noqa: E402
-from skdigits._network import initial_theta  # noqa: E402
-
-from _helpers import (  # noqa: E402
+from _helpers import (
     FAST,
     HIDDEN_ACTIVATIONS,
     LR,
+    LazyModule,
     build_objective,
     expected_failed_checks,
     fit_fast,
     learning_rate,
+    needs_tensorflow,
 )
+
+pytestmark = needs_tensorflow
+keras = LazyModule("keras")
+tf = LazyModule("tensorflow")
+_keras = LazyModule("skdigits._backends._keras")
 
 
 def test_the_engine_traces_once_per_depth_and_dtype(digits20):

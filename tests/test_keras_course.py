@@ -1,19 +1,17 @@
 """The course's Keras model (skdigits._keras.course.build_keras_model)."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-tf = pytest.importorskip("tensorflow")
+from skdigits._network import initial_theta, theta_from_layers
+from skdigits.course import build_keras_model
 
-from skdigits._keras import layers  # noqa: E402
-from skdigits._network import initial_theta, theta_from_layers  # noqa: E402
-from skdigits.course import build_keras_model  # noqa: E402
+from _helpers import LazyModule, fit_fast, needs_tensorflow
 
-from _helpers import fit_fast  # noqa: E402
+pytestmark = needs_tensorflow
+keras = LazyModule("keras")
+tf = LazyModule("tensorflow")
+layers = LazyModule("skdigits._keras.layers")
 
 
 def test_build_keras_model_is_the_course_network_and_cost(digits20):
@@ -37,13 +35,8 @@ def test_build_keras_model_is_the_course_network_and_cost(digits20):
         build_keras_model(n_samples=10, lambda_=-1)
 
 
-def test_course_helpers_import_keras_only_when_called(monkeypatch):
-    code = (
-        "import sys, skdigits, skdigits._keras.course, skdigits._backends\n"
-        "loaded = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
-        "assert not loaded, loaded\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+def test_course_helpers_without_keras_name_the_extra(monkeypatch):
+    # That they import Keras only when called: tests/test_package.py.
     import importlib.util
 
     real_find_spec = importlib.util.find_spec

@@ -5,12 +5,12 @@ import time
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-pytest.importorskip("tensorflow")
+from skdigits.course import build_keras_model, diagnose_keras_model
 
-from skdigits.course import build_keras_model, diagnose_keras_model  # noqa: E402
+from _helpers import LazyModule, fit_fast, needs_tensorflow
 
-from _helpers import fit_fast  # noqa: E402
+pytestmark = needs_tensorflow
+keras = LazyModule("keras")
 
 
 def _seed_model(n_features=400, l2=1.0):

@@ -2,21 +2,23 @@
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
-keras = pytest.importorskip("keras")
+from skdigits import MLPDigitClassifier
+from skdigits._network import theta_from_layers
 
-from sklearn.exceptions import NotFittedError  # noqa: E402
-
-from skdigits import MLPDigitClassifier  # noqa: E402
-from skdigits._keras import layers  # noqa: E402
-from skdigits._network import theta_from_layers  # noqa: E402
-
-from _helpers import (  # noqa: E402
+from _helpers import (
     HIDDEN_ACTIVATIONS,
     OUTPUT_ACTIVATIONS,
+    LazyModule,
     build_objective,
     fit_fast,
+    needs_tensorflow,
 )
+
+pytestmark = needs_tensorflow
+keras = LazyModule("keras")
+layers = LazyModule("skdigits._keras.layers")
 
 
 def test_the_keras_wing_has_tables_for_exactly_the_activation_names():

@@ -6,8 +6,9 @@ import sys
 
 def test_submodules_load_on_attribute_access_and_no_optional_dependency():
     # One fresh interpreter (a second of imports each): submodules load on
-    # attribute access, and neither importing every public module nor a fit and
-    # a prediction imports Keras, TensorFlow or matplotlib.
+    # attribute access, and neither importing every public module, the course's
+    # Keras helpers and the backends, nor a fit and a prediction imports Keras,
+    # TensorFlow or matplotlib.
     code = (
         "import sys, skdigits\n"
         "assert 'sklearn' not in sys.modules\n"
@@ -17,7 +18,7 @@ def test_submodules_load_on_attribute_access_and_no_optional_dependency():
         "assert callable(skdigits.plotting.plot_digits)\n"
         "assert 'matplotlib' not in sys.modules\n"
         "assert {'course', 'datasets', 'plotting'} <= set(dir(skdigits))\n"
-        "import skdigits.__main__\n"
+        "import skdigits.__main__, skdigits._keras.course, skdigits._backends\n"
         "X, y = skdigits.datasets.load_digits(size=8, return_X_y=True)\n"
         "skdigits.MLPDigitClassifier(max_iter=2).fit(X, y).predict(X)\n"
         "bad = [m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules]\n"
