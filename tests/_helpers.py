@@ -64,6 +64,7 @@ class LazyModule:
     def __repr__(self):
         return f"LazyModule({self._name!r})"
 
+
 #: A small network and few iterations: fits of the 3-class digits in a blink.
 FAST = dict(hidden_layer_sizes=(10,), max_iter=30, random_state=0)
 
