@@ -799,7 +799,12 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         if is_dask_collection(X):
             n = len(self.classes_)
             return self._map_chunks(self.predict_log_proba, X, n, np.float64)
-        return log_proba_from_logits(self._logits(X), self.out_activation_)
+        log_proba = log_proba_from_logits(self._logits(X), self.out_activation_)
+        # In the weights' precision, also where float32 logits overflowed and
+        # were computed in float64 (see forward_logits); a log-probability
+        # below float32's range is -inf there, the log of a probability of 0.
+        with np.errstate(over="ignore"):
+            return log_proba.astype(self.coefs_[0].dtype, copy=False)
 
     def predict_proba(self, X):
         """Class probabilities; each row sums to 1.

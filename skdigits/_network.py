@@ -141,8 +141,32 @@ def initial_theta(layer_sizes, init, epsilon_init, random_state, dtype=np.float6
 def forward_logits(X, coefs, intercepts, activation):
     """Output-layer pre-activations (logits) for ``X``.
 
-    ``X`` may be a dense array or a SciPy sparse matrix.
+    ``X`` may be a dense array or a SciPy sparse matrix. The pass runs in the
+    weights' precision; where float32 overflows (large inputs times the large
+    weights of a diverging fit), it is run again in float64, and the logits are
+    float64. Logits that overflow float64 too raise a ValueError that says to
+    scale the data, rather than turn into NaN probabilities.
     """
+    logits = _forward(X, coefs, intercepts, activation)
+    if logits.dtype != np.float64 and not np.isfinite(logits).all():
+        logits = _forward(
+            X.astype(np.float64),
+            [W.astype(np.float64) for W in coefs],
+            [b.astype(np.float64) for b in intercepts],
+            activation,
+        )
+    if not np.isfinite(logits).all():
+        raise ValueError(
+            "The network's outputs overflow on this input: its values are too "
+            "large for the weights. Scale the data (for example with "
+            "MinMaxScaler) and fit again."
+        )
+    return logits
+
+
+# Overflow shows up as non-finite logits, which forward_logits handles.
+@np.errstate(over="ignore", invalid="ignore")
+def _forward(X, coefs, intercepts, activation):
     A = X
     last = len(coefs) - 1
     for i, (W, b) in enumerate(zip(coefs, intercepts)):

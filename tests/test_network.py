@@ -175,3 +175,25 @@ def test_forward_logits_does_not_warn_on_huge_pre_activations(activation):
     coefs, intercepts = [np.array([[1e4]]), np.array([[1.0]])], [np.zeros(1)] * 2
     logits = forward_logits(X, coefs, intercepts, activation)
     assert np.all(np.isfinite(logits))
+
+
+def test_forward_logits_recomputes_float32_overflow_in_float64():
+    # The weights of a diverging float32 fit times large inputs overflow
+    # float32 in the output layer (relu: inf * +-w gives NaN), not float64.
+    X = np.array([[1e8], [0.0]], dtype=np.float32)
+    coefs = [np.array([[4e16]], np.float32), np.array([[2e16, -2e16]], np.float32)]
+    intercepts = [np.zeros(1, np.float32), np.zeros(2, np.float32)]
+    logits = forward_logits(X, coefs, intercepts, "relu")
+    assert logits.dtype == np.float64
+    np.testing.assert_allclose(logits[0], [8e40, -8e40], rtol=1e-6)
+    np.testing.assert_array_equal(logits[1], [0, 0])
+
+
+def test_forward_logits_refuses_outputs_that_overflow_float64():
+    X = np.array([[1e300], [1.0]])
+    coefs, intercepts = (
+        [np.array([[1e300]]), np.array([[1.0, -1.0]])],
+        [np.zeros(1), np.zeros(2)],
+    )
+    with pytest.raises(ValueError, match="overflow.*Scale the data"):
+        forward_logits(X, coefs, intercepts, "relu")

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.exceptions import ConvergenceWarning
@@ -77,6 +77,18 @@ def datasets(draw):
     solver=st.sampled_from(SOLVERS),
     out=st.sampled_from(["logistic", "softmax"]),
     activation=st.sampled_from(HIDDEN_ACTIVATIONS),
+)
+# Found by this test: SGD diverges in 3 epochs on float32 rows of +-1e8, and the
+# last weights overflowed float32 in predict (a RuntimeWarning, NaN logits).
+@example(
+    data=(
+        np.array([[-1e8] + [0] * 4] + [[0] * 5] * 2 + [[1e8] + [0] * 4], np.float32),
+        np.array([0, 0, 0, 1]),
+        None,
+    ),
+    solver="sgd",
+    out="logistic",
+    activation="relu",
 )
 def test_fit_predict_never_misbehaves(data, solver, out, activation):
     X, y, sw = data
