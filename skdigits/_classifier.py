@@ -751,11 +751,14 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         return forward_logits(X, self.coefs_, self.intercepts_, self.activation)
 
-    def _map_chunks(self, method, X, n_columns, dtype):
-        """``method`` over the chunks of the Dask collection ``X``, lazily."""
+    def _map_chunks(self, method, X, n_columns, dtype=None):
+        """``method`` over the chunks of the Dask collection ``X``, lazily;
+        ``dtype`` that of its result, by default the weights'."""
         from skdigits._dask import predict_blocks
 
         check_is_fitted(self)
+        if dtype is None:
+            dtype = self.coefs_[0].dtype
         if len(X.shape) != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has shape {X.shape}, but MLPDigitClassifier is expecting "
@@ -798,7 +801,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """
         if is_dask_collection(X):
             n = len(self.classes_)
-            return self._map_chunks(self.predict_log_proba, X, n, np.float64)
+            return self._map_chunks(self.predict_log_proba, X, n)
         log_proba = log_proba_from_logits(self._logits(X), self.out_activation_)
         # In the weights' precision, also where float32 logits overflowed and
         # were computed in float64 (see forward_logits); a log-probability
@@ -825,7 +828,7 @@ class MLPDigitClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         """
         if is_dask_collection(X):
             n = len(self.classes_)
-            return self._map_chunks(self.predict_proba, X, n, np.float64)
+            return self._map_chunks(self.predict_proba, X, n)
         return np.exp(self.predict_log_proba(X))
 
     def score(self, X, y, sample_weight=None):
