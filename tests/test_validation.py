@@ -196,7 +196,7 @@ def test_non_finite_X_in_row_blocks_on_threads_raises_no_warning():
     X = np.random.RandomState(0).rand(4200, 784).astype(np.float32)
     X[4100, 3] = np.inf
     y = np.arange(4200) % 3
-    # Two workers whatever the suite's share of the cores (tests/conftest.py).
+    # Two workers whatever the suite's share of the cores (conftest.py).
     with warnings.catch_warnings(), threadpool_limits(2, user_api="blas"):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="infinity"):
