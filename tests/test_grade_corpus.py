@@ -104,3 +104,18 @@ def test_notebook_from_the_command_line_in_under_10_s():
     # The notebook's prints (its cells that call the functions are not run,
     # and utils' Grader never submits) do not reach the report.
     assert "Cost at parameters" not in out
+
+
+def test_notebook_away_from_the_course_folder_is_graded_with_a_stand_in_utils(
+    tmp_path,
+):
+    """The corpus' correct notebook alone (downloaded from a hosted notebook,
+    say): its functions call ``utils.sigmoid`` and the course's utils.py is not
+    beside it. It passes as in the course's folder, with a note saying so."""
+    pytest.importorskip("nbformat")
+    alone = tmp_path / NOTEBOOK.name
+    alone.write_bytes(NOTEBOOK.read_bytes())
+    report = grade(alone)
+    check(report, EXPECTED["python_edition/Exercise4/exercise4.ipynb"], alone.name)
+    assert any("utils.py, which is not beside" in note for note in report.notes)
+    assert "utils" not in sys.modules
