@@ -106,16 +106,25 @@ def test_notebook_from_the_command_line_in_under_10_s():
     assert "Cost at parameters" not in out
 
 
-def test_notebook_away_from_the_course_folder_is_graded_with_a_stand_in_utils(
-    tmp_path,
+@pytest.mark.parametrize("with_utils", [False, True])
+def test_notebook_away_from_the_course_folders_is_graded_with_a_stand_in_utils(
+    tmp_path, with_utils
 ):
     """The corpus' correct notebook alone (downloaded from a hosted notebook,
-    say): its functions call ``utils.sigmoid`` and the course's utils.py is not
-    beside it. It passes as in the course's folder, with a note saying so."""
+    say), or beside utils.py without submission.py above: its functions call
+    ``utils.sigmoid`` and the course's utils.py cannot be imported. It passes
+    as in the course's folders, with a note saying so."""
     pytest.importorskip("nbformat")
     alone = tmp_path / NOTEBOOK.name
     alone.write_bytes(NOTEBOOK.read_bytes())
+    if with_utils:
+        (tmp_path / "utils.py").write_bytes((NOTEBOOK.parent / "utils.py").read_bytes())
     report = grade(alone)
     check(report, EXPECTED["python_edition/Exercise4/exercise4.ipynb"], alone.name)
-    assert any("utils.py, which is not beside" in note for note in report.notes)
+    missing = "submission" if with_utils else "utils"
+    assert any(
+        f"could not import the course's utils.py (ModuleNotFoundError: No module "
+        f"named '{missing}')" in note
+        for note in report.notes
+    ), report.notes
     assert "utils" not in sys.modules

@@ -190,8 +190,8 @@ def run_selected(path, cells, roots, cost_names, timeout=STATEMENT_TIMEOUT):
 
     Runs in the file's folder, with the folder on ``sys.path`` (the Python
     edition's ``utils.py`` beside a notebook, ``submission.py`` above it).
-    Where that ``utils.py`` is missing (a notebook graded away from the
-    course's folder), :func:`_course_utils` stands in for it. A statement that
+    Where that ``utils.py`` cannot be imported (a notebook graded away from
+    the course's folders), :func:`_course_utils` stands in for it. A statement that
     fails or times out is noted, never raised.
     """
     statements, notes = _parse_cells(path, cells)
@@ -211,13 +211,15 @@ def run_selected(path, cells, roots, cost_names, timeout=STATEMENT_TIMEOUT):
         for filename, node in chosen:
             code = compile(ast.Module([node], type_ignores=[]), filename, "exec")
             out = call(exec, (code, namespace), timeout)
-            if _is_missing_utils(out.error):
+            if isinstance(out.error, ModuleNotFoundError) and _imports_utils(node):
+                missing = first_line(out.error)
                 sys.modules["utils"] = stand_in = _course_utils()
                 out = call(exec, (code, namespace), timeout)
                 notes.append(
-                    f"{filename}, line {node.lineno} imports the course's "
-                    f"utils.py, which is not beside {path.name}: its sigmoid "
-                    "was given by skdigits (copy utils.py there to use yours)."
+                    f"{filename}, line {node.lineno} could not import the "
+                    f"course's utils.py ({missing}): its sigmoid was given by "
+                    f"skdigits (utils.py beside {path.name} and submission.py "
+                    "in the folder above make yours count)."
                 )
             if out.timed_out:
                 notes.append(
@@ -245,8 +247,11 @@ def run_selected(path, cells, roots, cost_names, timeout=STATEMENT_TIMEOUT):
     return namespace, notes
 
 
-def _is_missing_utils(error):
-    return isinstance(error, ModuleNotFoundError) and error.name == "utils"
+def _imports_utils(node):
+    """Whether the statement imports the Python edition's ``utils``."""
+    if isinstance(node, ast.Import):
+        return any(alias.name == "utils" for alias in node.names)
+    return isinstance(node, ast.ImportFrom) and node.module == "utils"
 
 
 def _course_utils():
