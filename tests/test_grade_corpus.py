@@ -113,8 +113,11 @@ def test_notebook_away_from_the_course_folders_is_graded_with_a_stand_in_utils(
     """The corpus' correct notebook alone (downloaded from a hosted notebook,
     say), or beside utils.py without submission.py above: its functions call
     ``utils.sigmoid`` and the course's utils.py cannot be imported. It passes
-    as in the course's folders, with a note saying so."""
+    as in the course's folders, with a note saying so; also right after a
+    notebook graded in the course's folders, whose utils.py put '..' on the
+    import path."""
     pytest.importorskip("nbformat")
+    grade(NOTEBOOK)
     alone = tmp_path / NOTEBOOK.name
     alone.write_bytes(NOTEBOOK.read_bytes())
     if with_utils:

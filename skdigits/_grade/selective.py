@@ -202,7 +202,7 @@ def run_selected(path, cells, roots, cost_names, timeout=STATEMENT_TIMEOUT):
     folder = str(path.resolve().parent)
     cwd = os.getcwd()
     saved_path = list(sys.path)
-    before = set(sys.modules)
+    before, finders = set(sys.modules), set(sys.path_importer_cache)
     stand_in = None
     sys.path.insert(0, folder)
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -236,6 +236,10 @@ def run_selected(path, cells, roots, cost_names, timeout=STATEMENT_TIMEOUT):
         sys.path[:] = saved_path
         if stand_in is not None and sys.modules.get("utils") is stand_in:
             del sys.modules["utils"]
+        # The course's utils.py puts '..' on sys.path: the finder cached for it
+        # would look in this folder's parent for the next file graded too.
+        for entry in set(sys.path_importer_cache) - finders:
+            del sys.path_importer_cache[entry]
         _forget_modules(set(sys.modules) - before, folder)
     if skipped:
         notes.insert(
