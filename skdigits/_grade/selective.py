@@ -191,8 +191,8 @@ def run_selected(path, cells, roots, cost_names, timeout=STATEMENT_TIMEOUT):
     Runs in the file's folder, with the folder on ``sys.path`` (the Python
     edition's ``utils.py`` beside a notebook, ``submission.py`` above it).
     Where that ``utils.py`` cannot be imported (a notebook graded away from
-    the course's folders), :func:`_course_utils` stands in for it. A statement that
-    fails or times out is noted, never raised.
+    the course's folders), :func:`_course_utils` stands in for it. A
+    statement that fails or times out is noted, never raised.
     """
     statements, notes = _parse_cells(path, cells)
     chosen, quiet = select(statements, set(roots), set(cost_names))
